@@ -35,8 +35,9 @@ public final class Attention {
         int positions = start + rows;
         float[] columns = rows >= TRANSPOSE_MIN_ROWS ? transpose(keys, positions, width) : null;
         Parallel.forEach(rows * nHead, task -> {
-            int r = task / nHead;
-            int h = task % nHead;
+            // Head-major, so that consecutive tasks reuse one head's keys and values from cache.
+            int h = task / rows;
+            int r = task % rows;
             int visible = start + r + 1;
             float[] scores = scores(visible);
             int qBase = qOffset + r * qStride + h * headDim;
@@ -48,87 +49,111 @@ public final class Attention {
                 scoresFromColumns(scores, visible, q, qBase, columns, h * headDim * positions, positions, headDim, scale);
             }
             Activations.softmax(scores, 0, visible);
-            // out = sum_t p_t v_t, one value row (contiguous in the head) at a time.
-            int oBase = outOffset + r * outStride + h * headDim;
-            Arrays.fill(out, oBase, oBase + headDim, 0f);
-            for (int t = 0; t < visible; t++) {
-                FloatVector p = FloatVector.broadcast(F, scores[t]);
-                int vBase = t * width + h * headDim;
-                int d = 0;
-                for (; d + L <= headDim; d += L) {
-                    FloatVector.fromArray(F, values, vBase + d).fma(p, FloatVector.fromArray(F, out, oBase + d))
-                            .intoArray(out, oBase + d);
-                }
-                if (d < headDim) {
-                    VectorMask<Float> valid = F.indexInRange(d, headDim);
-                    FloatVector.fromArray(F, values, vBase + d, valid).fma(p, FloatVector.fromArray(F, out, oBase + d, valid))
-                            .intoArray(out, oBase + d, valid);
-                }
-            }
+            weightedValues(out, outOffset + r * outStride + h * headDim, scores, visible, values, h * headDim, width,
+                    headDim);
         });
     }
 
-    /** {@code keys[positions, width]} as {@code [width, positions]}, one head's columns per task. */
+    /**
+     * {@code out[o + d] = sum_t p[t] * values[t * width + v + d]} for {@code d < headDim}: up to four vectors of
+     * the head are summed in registers over all positions, then stored once.
+     */
+    private static void weightedValues(float[] out, int o, float[] p, int visible, float[] values, int v, int width,
+                                       int headDim) {
+        int d = 0;
+        for (; d + 4 * L <= headDim; d += 4 * L) {
+            // Two positions per iteration into separate sums: twice the FMAs in flight of one chain per register.
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int t = 0;
+            for (; t + 2 <= visible; t += 2) {
+                FloatVector pa = FloatVector.broadcast(F, p[t]), pb = FloatVector.broadcast(F, p[t + 1]);
+                int ra = t * width + v + d, rb = ra + width;
+                a0 = FloatVector.fromArray(F, values, ra).fma(pa, a0);
+                a1 = FloatVector.fromArray(F, values, ra + L).fma(pa, a1);
+                a2 = FloatVector.fromArray(F, values, ra + 2 * L).fma(pa, a2);
+                a3 = FloatVector.fromArray(F, values, ra + 3 * L).fma(pa, a3);
+                b0 = FloatVector.fromArray(F, values, rb).fma(pb, b0);
+                b1 = FloatVector.fromArray(F, values, rb + L).fma(pb, b1);
+                b2 = FloatVector.fromArray(F, values, rb + 2 * L).fma(pb, b2);
+                b3 = FloatVector.fromArray(F, values, rb + 3 * L).fma(pb, b3);
+            }
+            if (t < visible) {
+                FloatVector pa = FloatVector.broadcast(F, p[t]);
+                int ra = t * width + v + d;
+                a0 = FloatVector.fromArray(F, values, ra).fma(pa, a0);
+                a1 = FloatVector.fromArray(F, values, ra + L).fma(pa, a1);
+                a2 = FloatVector.fromArray(F, values, ra + 2 * L).fma(pa, a2);
+                a3 = FloatVector.fromArray(F, values, ra + 3 * L).fma(pa, a3);
+            }
+            a0.add(b0).intoArray(out, o + d);
+            a1.add(b1).intoArray(out, o + d + L);
+            a2.add(b2).intoArray(out, o + d + 2 * L);
+            a3.add(b3).intoArray(out, o + d + 3 * L);
+        }
+        for (; d < headDim; d += L) {
+            VectorMask<Float> valid = F.indexInRange(d, headDim);
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < visible; t++) {
+                acc = FloatVector.fromArray(F, values, t * width + v + d, valid).fma(FloatVector.broadcast(F, p[t]), acc);
+            }
+            acc.intoArray(out, o + d, valid);
+        }
+    }
+
+    /**
+     * {@code keys[positions, width]} as {@code [width, positions]}, 64 columns per task; three extra columns of
+     * padding let {@link #addColumns} read whole vectors past the last one.
+     */
     private static float[] transpose(float[] keys, int positions, int width) {
-        float[] columns = new float[width * positions];
+        float[] columns = new float[(width + 3) * positions + L];
         int block = 64;
         Parallel.forEach((width + block - 1) / block, task -> {
             int end = Math.min(width, (task + 1) * block);
-            for (int t = 0; t < positions; t++) {
-                for (int c = task * block; c < end; c++) columns[c * positions + t] = keys[t * width + c];
+            // Column by column: the writes run along a row and the strided reads hit the lines the previous column loaded.
+            for (int c = task * block; c < end; c++) {
+                for (int t = 0; t < positions; t++) columns[c * positions + t] = keys[t * width + c];
             }
         });
         return columns;
     }
 
     /**
-     * {@code scores[t] = scale * sum_d q[d] * columns[base + d * positions + t]} for {@code t < visible}: four
-     * key columns per pass over the scores, vectorised over t.
+     * {@code scores[t] = scale * sum_d q[d] * columns[base + d * positions + t]} for {@code t < visible}, vectorised
+     * over t. The last vector may run past {@code visible} (into padding or the next column): those lanes are ignored.
      */
     private static void scoresFromColumns(float[] scores, int visible, float[] q, int qBase, float[] columns,
                                           int base, int positions, int headDim, float scale) {
         Arrays.fill(scores, 0, visible, 0f);
-        int full = visible - visible % L;
-        VectorMask<Float> tail = F.indexInRange(full, visible);
         int d = 0;
         for (; d + 4 <= headDim; d += 4) {
-            FloatVector q0 = FloatVector.broadcast(F, q[qBase + d] * scale);
-            FloatVector q1 = FloatVector.broadcast(F, q[qBase + d + 1] * scale);
-            FloatVector q2 = FloatVector.broadcast(F, q[qBase + d + 2] * scale);
-            FloatVector q3 = FloatVector.broadcast(F, q[qBase + d + 3] * scale);
-            int c0 = base + d * positions, c1 = c0 + positions, c2 = c1 + positions, c3 = c2 + positions;
-            for (int t = 0; t < full; t += L) {
-                FloatVector s = FloatVector.fromArray(F, scores, t);
-                s = FloatVector.fromArray(F, columns, c0 + t).fma(q0, s);
-                s = FloatVector.fromArray(F, columns, c1 + t).fma(q1, s);
-                s = FloatVector.fromArray(F, columns, c2 + t).fma(q2, s);
-                s = FloatVector.fromArray(F, columns, c3 + t).fma(q3, s);
-                s.intoArray(scores, t);
-            }
-            if (full < visible) {
-                FloatVector s = FloatVector.fromArray(F, scores, full, tail);
-                s = FloatVector.fromArray(F, columns, c0 + full, tail).fma(q0, s);
-                s = FloatVector.fromArray(F, columns, c1 + full, tail).fma(q1, s);
-                s = FloatVector.fromArray(F, columns, c2 + full, tail).fma(q2, s);
-                s = FloatVector.fromArray(F, columns, c3 + full, tail).fma(q3, s);
-                s.intoArray(scores, full, tail);
-            }
+            addColumns(scores, visible, columns, base + d * positions, positions, q[qBase + d] * scale,
+                    q[qBase + d + 1] * scale, q[qBase + d + 2] * scale, q[qBase + d + 3] * scale);
         }
         for (; d < headDim; d++) {
-            FloatVector qd = FloatVector.broadcast(F, q[qBase + d] * scale);
-            int c = base + d * positions;
-            for (int t = 0; t < visible; t += L) {
-                VectorMask<Float> valid = F.indexInRange(t, visible);
-                FloatVector.fromArray(F, columns, c + t, valid).fma(qd, FloatVector.fromArray(F, scores, t, valid))
-                        .intoArray(scores, t, valid);
-            }
+            addColumns(scores, visible, columns, base + d * positions, positions, q[qBase + d] * scale, 0f, 0f, 0f);
         }
     }
 
-    /** This thread's score buffer, grown to hold at least {@code n} positions. */
+    /** {@code scores += q0 * column0 + .. + q3 * column3}, four consecutive key columns from {@code c}. */
+    private static void addColumns(float[] scores, int visible, float[] columns, int c, int positions,
+                                   float q0, float q1, float q2, float q3) {
+        FloatVector w0 = FloatVector.broadcast(F, q0), w1 = FloatVector.broadcast(F, q1);
+        FloatVector w2 = FloatVector.broadcast(F, q2), w3 = FloatVector.broadcast(F, q3);
+        int c1 = c + positions, c2 = c1 + positions, c3 = c2 + positions;
+        for (int t = 0; t < visible; t += L) {
+            FloatVector s = FloatVector.fromArray(F, scores, t);
+            s = FloatVector.fromArray(F, columns, c + t).fma(w0, s);
+            s = FloatVector.fromArray(F, columns, c1 + t).fma(w1, s);
+            s = FloatVector.fromArray(F, columns, c2 + t).fma(w2, s);
+            s = FloatVector.fromArray(F, columns, c3 + t).fma(w3, s);
+            s.intoArray(scores, t);
+        }
+    }
+
+    /** This thread's score buffer, grown to hold at least {@code n} positions and a vector more. */
     private static float[] scores(int n) {
         float[][] holder = SCORES.get();
-        if (holder[0].length < n) holder[0] = new float[Math.max(n, 2 * holder[0].length)];
+        if (holder[0].length < n + L) holder[0] = new float[Math.max(n + L, 2 * holder[0].length)];
         return holder[0];
     }
 }
