@@ -50,19 +50,20 @@ final class Lanes {
     }
 
     /**
-     * F16 to F32 by bit manipulation: the exponent and mantissa, moved into F32 position, read as a float 2^112
-     * too small (the exponent biases differ by 127 - 15); scaling fixes normals and subnormals alike. Infinities and
-     * NaNs (exponent all ones) get the F32 all-ones exponent instead. Then the sign goes back on.
+     * F16 to F32 by bit manipulation. Sign-extended to an int and shifted left by 13, the half's exponent and
+     * mantissa sit where an F32's do and the sign is still bit 31; masking off the three sign copies between
+     * them gives a float 2^112 too small (the exponent biases differ by 127 - 15), which one multiply fixes for
+     * normals and subnormals alike. A half with the all-ones exponent (infinity, NaN) then gets the F32 all-ones
+     * exponent ORed in: adding one to its exponent field carries into bit 28, which is spread into a mask.
+     * Integer arithmetic rather than a compare and blend: C2 stops intrinsifying masks in the larger callers.
      */
     private static FloatVector f16(ShortVector bits) {
-        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, INTS, 0);
-        IntVector magnitude = h.and(0x7fff);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        FloatVector finite = shifted.reinterpretAsFloats().mul(0x1.0p112f);
-        VectorMask<Float> special = magnitude.compare(VectorOperators.GE, 0x7c00).cast(FLOATS);
-        FloatVector value = finite.blend(shifted.or(0x7f800000).reinterpretAsFloats(), special);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return value.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        IntVector shifted = ((IntVector) bits.convertShape(VectorOperators.S2I, INTS, 0))
+                .lanewise(VectorOperators.LSHL, 13).and(0x8fffe000);
+        IntVector value = shifted.reinterpretAsFloats().mul(0x1.0p112f).reinterpretAsInts();
+        IntVector special = shifted.and(0x0f800000).add(0x00800000)
+                .lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.ASHR, 31).and(0x7f800000);
+        return value.or(special).reinterpretAsFloats();
     }
 
     /** {@code sum_i x[xOffset + i] * w[wOffset + i]} over {@code n} elements, accumulated in float lanes. */

@@ -224,48 +224,23 @@ public final class Matmul {
 
     /**
      * Few rows against a {@code [inDim, outDim]} weight: each thread streams its own contiguous slice of weight
-     * rows into partial sums of every output, four weight rows per pass over its partial sums; then the slices
+     * rows into partial sums of every output, two weight rows per pass over its partial sums; then the slices
      * are summed.
      */
     private static void streamRows(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
-        int slices = Math.max(1, Math.min(Parallel.threads(), inDim / 16));
+        int slices = Math.max(1, Math.min(Parallel.threads(), inDim / 64));
         int padded = (outDim + L - 1) / L * L;
         float[][] partial = new float[slices][rows * padded];
         Parallel.forEach(slices, slice -> {
             float[] acc = partial[slice];
             int from = (int) ((long) inDim * slice / slices);
             int to = (int) ((long) inDim * (slice + 1) / slices);
-            int i = from;
-            for (; i + 4 <= to; i += 4) {
-                long w0 = (long) i * outDim, w1 = w0 + outDim, w2 = w1 + outDim, w3 = w2 + outDim;
-                for (int o = 0; o < outDim; o += L) {
-                    int count = Math.min(L, outDim - o);
-                    FloatVector v0 = count == L ? Lanes.load(weight, w0 + o) : Lanes.loadPartial(weight, w0 + o, count);
-                    FloatVector v1 = count == L ? Lanes.load(weight, w1 + o) : Lanes.loadPartial(weight, w1 + o, count);
-                    FloatVector v2 = count == L ? Lanes.load(weight, w2 + o) : Lanes.loadPartial(weight, w2 + o, count);
-                    FloatVector v3 = count == L ? Lanes.load(weight, w3 + o) : Lanes.loadPartial(weight, w3 + o, count);
-                    for (int r = 0; r < rows; r++) {
-                        int x = r * inDim + i;
-                        int p = r * padded + o;
-                        FloatVector sum = FloatVector.fromArray(F, acc, p);
-                        sum = v0.fma(FloatVector.broadcast(F, in[x]), sum);
-                        sum = v1.fma(FloatVector.broadcast(F, in[x + 1]), sum);
-                        sum = v2.fma(FloatVector.broadcast(F, in[x + 2]), sum);
-                        sum = v3.fma(FloatVector.broadcast(F, in[x + 3]), sum);
-                        sum.intoArray(acc, p);
-                    }
+            for (int r = 0; r < rows; r++) {
+                int i = from;
+                for (; i + 2 <= to; i += 2) {
+                    addRows2(acc, r * padded, in[r * inDim + i], i, in[r * inDim + i + 1], i + 1, weight, outDim);
                 }
-            }
-            for (; i < to; i++) {
-                long w0 = (long) i * outDim;
-                for (int o = 0; o < outDim; o += L) {
-                    int count = Math.min(L, outDim - o);
-                    FloatVector v0 = count == L ? Lanes.load(weight, w0 + o) : Lanes.loadPartial(weight, w0 + o, count);
-                    for (int r = 0; r < rows; r++) {
-                        int p = r * padded + o;
-                        v0.fma(FloatVector.broadcast(F, in[r * inDim + i]), FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
-                    }
-                }
+                if (i < to) addRows2(acc, r * padded, in[r * inDim + i], i, 0f, i, weight, outDim);
             }
         });
         for (int r = 0; r < rows; r++) {
@@ -275,6 +250,26 @@ public final class Matmul {
                 for (float[] acc : partial) sum = sum.add(FloatVector.fromArray(F, acc, r * padded + o));
                 sum.intoArray(out, r * outDim + o, valid);
             }
+        }
+    }
+
+    /**
+     * {@code acc[a + o] += x0 * weight[row0, o] + x1 * weight[row1, o]}, acc padded to whole vectors. Two rows, not
+     * more: C2 stops intrinsifying F16 widenings beyond about two per method, and more rows per pass measured no
+     * faster for F32 and BF16.
+     */
+    private static void addRows2(float[] acc, int a, float x0, int row0, float x1, int row1, Tensor weight, int outDim) {
+        FloatVector v0 = FloatVector.broadcast(F, x0), v1 = FloatVector.broadcast(F, x1);
+        long w0 = (long) row0 * outDim, w1 = (long) row1 * outDim;
+        int full = outDim - outDim % L;
+        for (int o = 0; o < full; o += L) {
+            FloatVector s = Lanes.load(weight, w0 + o).fma(v0, FloatVector.fromArray(F, acc, a + o));
+            Lanes.load(weight, w1 + o).fma(v1, s).intoArray(acc, a + o);
+        }
+        if (full < outDim) {
+            int n = outDim - full;
+            FloatVector s = Lanes.loadPartial(weight, w0 + full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
+            Lanes.loadPartial(weight, w1 + full, n).fma(v1, s).intoArray(acc, a + full);
         }
     }
 
