@@ -23,12 +23,18 @@ public final class Matmul {
     private static final int MR = 6;
     /** Columns of the register tile and of a packed panel. */
     private static final int NB = 2 * L;
-    /** Depth of a packed panel: KC × NB floats stay in L1 while every row strip streams past them. */
+    /** Depth of a packed panel: KC × NB floats stay in L1/L2 while every row strip streams past them. */
     private static final int KC = 256;
     /** Up to this many rows the weights are streamed once rather than packed. */
     private static final int MATVEC_MAX_ROWS = 4;
 
-    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[KC * NB]);
+    /**
+     * Panels one task packs and then sweeps with each row strip: the strip is loaded once for all of them, which
+     * cuts the traffic of re-reading A (from L3 or memory, for large K) by this factor.
+     */
+    private static final int PANELS_PER_TASK = 4;
+
+    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[PANELS_PER_TASK * KC * NB]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
 
     private Matmul() {}
@@ -52,7 +58,8 @@ public final class Matmul {
 
     /**
      * {@code out[r, o] = sum_i in[r, i] * weight[o, i]}, with {@code weight} of shape {@code [outDim, inDim]}
-     * (the layout of nn.Linear and of the tied LM head, the token embedding).
+     * (the layout of nn.Linear and of the tied LM head, the token embedding). Its input gradient is
+     * {@code forward(dIn, dOut, weight, null, rows, outDim, inDim)}.
      */
     public static void forwardTransposed(float[] out, float[] in, Tensor weight, int rows, int inDim, int outDim) {
         requireElements(weight, outDim, inDim);
@@ -100,19 +107,25 @@ public final class Matmul {
                              int m, int k, int n) {
         if (m == 0 || n == 0 || k == 0) return;
         float[] packedA = packA(a, aTransposed, m, k);
-        Parallel.forEach((n + NB - 1) / NB, panel -> {
-            float[] packedB = PANEL.get();
-            int n0 = panel * NB;
-            int nb = Math.min(NB, n - n0);
+        int panels = (n + NB - 1) / NB;
+        Parallel.forEach((panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK, task -> {
+            float[] packedB = PANELS.get();
+            int p0 = task * PANELS_PER_TASK;
+            int p1 = Math.min(panels, p0 + PANELS_PER_TASK);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                packB(packedB, b, bTransposed, k0, kc, n0, nb, k, n);
+                for (int p = p0; p < p1; p++) {
+                    packB(packedB, (p - p0) * KC * NB, b, bTransposed, k0, kc, p * NB, Math.min(NB, n - p * NB), k, n);
+                }
                 for (int i0 = 0; i0 < m; i0 += MR) {
                     int stripOffset = i0 * k + k0 * MR;
-                    if (i0 + MR <= m && nb == NB) {
-                        tile(packedA, stripOffset, packedB, kc, c, i0 * n + n0, n);
-                    } else {
-                        edgeTile(packedA, stripOffset, packedB, kc, c, i0, n0, Math.min(MR, m - i0), nb, n);
+                    for (int p = p0; p < p1; p++) {
+                        int n0 = p * NB, nb = Math.min(NB, n - n0), panelOffset = (p - p0) * KC * NB;
+                        if (i0 + MR <= m && nb == NB) {
+                            tile(packedA, stripOffset, packedB, panelOffset, kc, c, i0 * n + n0, n);
+                        } else {
+                            edgeTile(packedA, stripOffset, packedB, panelOffset, kc, c, i0, n0, Math.min(MR, m - i0), nb, n);
+                        }
                     }
                 }
             }
@@ -137,16 +150,20 @@ public final class Matmul {
         return packed;
     }
 
-    /** Rows {@code k0 .. k0+kc} and columns {@code n0 .. n0+nb} of B into {@code packed[kk * NB + j]}, zero-padded. */
-    private static void packB(float[] packed, Tensor b, boolean transposed, int k0, int kc, int n0, int nb, int k, int n) {
-        if (nb < NB) Arrays.fill(packed, 0f);
+    /**
+     * Rows {@code k0 .. k0+kc} and columns {@code n0 .. n0+nb} of B into {@code packed[at + kk * NB + j]},
+     * zero-padded to NB columns.
+     */
+    private static void packB(float[] packed, int at, Tensor b, boolean transposed, int k0, int kc, int n0, int nb,
+                              int k, int n) {
+        if (nb < NB) Arrays.fill(packed, at, at + kc * NB, 0f);
         if (!transposed) {
             for (int kk = 0; kk < kc; kk++) {
                 long row = (long) (k0 + kk) * n + n0;
                 for (int j = 0; j < nb; j += L) {
                     int count = Math.min(L, nb - j);
                     FloatVector v = count == L ? Lanes.load(b, row + j) : Lanes.loadPartial(b, row + j, count);
-                    v.intoArray(packed, kk * NB + j);
+                    v.intoArray(packed, at + kk * NB + j);
                 }
             }
             return;
@@ -159,13 +176,13 @@ public final class Matmul {
                 int count = Math.min(L, kc - kk);
                 FloatVector v = count == L ? Lanes.load(b, row + kk) : Lanes.loadPartial(b, row + kk, count);
                 v.intoArray(lane, 0);
-                for (int x = 0; x < count; x++) packed[(kk + x) * NB + j] = lane[x];
+                for (int x = 0; x < count; x++) packed[at + (kk + x) * NB + j] = lane[x];
             }
         }
     }
 
     /** The microkernel: {@code c[MR rows, NB columns at cOffset] += strip[MR, kc] * panel[kc, NB]}. */
-    private static void tile(float[] strip, int s, float[] panel, int kc, float[] c, int cOffset, int ldc) {
+    private static void tile(float[] strip, int s, float[] panel, int p, int kc, float[] c, int cOffset, int ldc) {
         int c0 = cOffset, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         FloatVector a00 = FloatVector.fromArray(F, c, c0), a01 = FloatVector.fromArray(F, c, c0 + L);
         FloatVector a10 = FloatVector.fromArray(F, c, c1), a11 = FloatVector.fromArray(F, c, c1 + L);
@@ -174,8 +191,8 @@ public final class Matmul {
         FloatVector a40 = FloatVector.fromArray(F, c, c4), a41 = FloatVector.fromArray(F, c, c4 + L);
         FloatVector a50 = FloatVector.fromArray(F, c, c5), a51 = FloatVector.fromArray(F, c, c5 + L);
         for (int kk = 0; kk < kc; kk++) {
-            FloatVector b0 = FloatVector.fromArray(F, panel, kk * NB);
-            FloatVector b1 = FloatVector.fromArray(F, panel, kk * NB + L);
+            FloatVector b0 = FloatVector.fromArray(F, panel, p + kk * NB);
+            FloatVector b1 = FloatVector.fromArray(F, panel, p + kk * NB + L);
             int x = s + kk * MR;
             FloatVector v = FloatVector.broadcast(F, strip[x]);
             a00 = v.fma(b0, a00);
@@ -211,11 +228,11 @@ public final class Matmul {
     }
 
     /** A tile cut by the edge of c: computed in scratch (zero-padded operands), then its valid part added. */
-    private static void edgeTile(float[] strip, int s, float[] panel, int kc, float[] c,
+    private static void edgeTile(float[] strip, int s, float[] panel, int p, int kc, float[] c,
                                  int i0, int n0, int rows, int cols, int ldc) {
         float[] scratch = EDGE_TILE.get();
         Arrays.fill(scratch, 0f);
-        tile(strip, s, panel, kc, scratch, 0, NB);
+        tile(strip, s, panel, p, kc, scratch, 0, NB);
         for (int ii = 0; ii < rows; ii++) {
             int base = (i0 + ii) * ldc + n0;
             for (int j = 0; j < cols; j++) c[base + j] += scratch[ii * NB + j];
