@@ -27,7 +27,7 @@ public final class Attention {
      *
      * <p>One task per (row, head), vectorised over the head dimension. For many rows (prefill) the keys are first
      * transposed to {@code [width, positions]}, so that the scores of a row are a sum over the head dimension of
-     * key columns, vectorised over positions; one horizontal sum per q·k would otherwise dominate.
+     * key columns, vectorised over positions, with no horizontal sum per q·k.
      */
     public static void causal(float[] out, int outOffset, int outStride, float[] q, int qOffset, int qStride,
                               float[] keys, float[] values, int rows, int start, int nHead, int headDim, float scale) {

@@ -55,7 +55,6 @@ final class Lanes {
      * them gives a float 2^112 too small (the exponent biases differ by 127 - 15), which one multiply fixes for
      * normals and subnormals alike. A half with the all-ones exponent (infinity, NaN) then gets the F32 all-ones
      * exponent ORed in: adding one to its exponent field carries into bit 28, which is spread into a mask.
-     * Integer arithmetic rather than a compare and blend: C2 stops intrinsifying masks in the larger callers.
      */
     private static FloatVector f16(ShortVector bits) {
         IntVector shifted = ((IntVector) bits.convertShape(VectorOperators.S2I, INTS, 0))
