@@ -25,8 +25,11 @@ public final class Matmul {
     private static final int NB = 2 * L;
     /** Depth of a packed panel: KC × NB floats stay in L1/L2 while every row strip streams past them. */
     private static final int KC = 256;
-    /** Up to this many rows the weights are streamed once rather than packed. */
-    private static final int MATVEC_MAX_ROWS = 4;
+    /**
+     * Up to this many rows the weights are streamed once rather than packed: decoding, and short prompts, where
+     * packing B costs more than the few row strips it serves.
+     */
+    private static final int MATVEC_MAX_ROWS = 8;
 
     /**
      * Panels one task packs and then sweeps with each row strip: the strip is loaded once for all of them, which
@@ -252,12 +255,15 @@ public final class Matmul {
             float[] acc = partial[slice];
             int from = (int) ((long) inDim * slice / slices);
             int to = (int) ((long) inDim * (slice + 1) / slices);
-            for (int r = 0; r < rows; r++) {
-                int i = from;
-                for (; i + 2 <= to; i += 2) {
+            // Rows innermost: the two weight rows come from memory once and from cache for the other rows.
+            int i = from;
+            for (; i + 2 <= to; i += 2) {
+                for (int r = 0; r < rows; r++) {
                     addRows2(acc, r * padded, in[r * inDim + i], i, in[r * inDim + i + 1], i + 1, weight, outDim);
                 }
-                if (i < to) addRows2(acc, r * padded, in[r * inDim + i], i, 0f, i, weight, outDim);
+            }
+            if (i < to) {
+                for (int r = 0; r < rows; r++) addRows2(acc, r * padded, in[r * inDim + i], i, 0f, i, weight, outDim);
             }
         });
         for (int r = 0; r < rows; r++) {
