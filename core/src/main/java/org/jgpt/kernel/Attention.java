@@ -11,7 +11,9 @@ public final class Attention {
     private static final int L = Lanes.LENGTH;
     /** From this many query rows on, transposing the keys once costs less than a horizontal sum per q·k. */
     private static final int TRANSPOSE_MIN_ROWS = 8;
-    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[][] {new float[1024]});
+    /** Query rows per task: their weighted sums of values share each value load. */
+    private static final int GROUP = 4;
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[GROUP][1024]);
 
     private Attention() {}
 
@@ -25,7 +27,7 @@ public final class Attention {
      * {@code out[outOffset + r * outStride + ...]}. Query row {@code r} sees keys {@code 0 .. start + r}.
      * {@code scale} multiplies each q·k (usually {@code 1 / sqrt(headDim)}).
      *
-     * <p>One task per (row, head), vectorised over the head dimension. For many rows (prefill) the keys are first
+     * <p>One task per head and group of four rows, vectorised over the head dimension. For many rows (prefill) the keys are first
      * transposed to {@code [width, positions]}, so that the scores of a row are a sum over the head dimension of
      * key columns, vectorised over positions, with no horizontal sum per q·k.
      */
@@ -34,24 +36,98 @@ public final class Attention {
         int width = nHead * headDim;
         int positions = start + rows;
         float[] columns = rows >= TRANSPOSE_MIN_ROWS ? transpose(keys, positions, width) : null;
-        Parallel.forEach(rows * nHead, task -> {
+        int groups = (rows + GROUP - 1) / GROUP;
+        Parallel.forEach(nHead * groups, task -> {
             // Head-major, so that consecutive tasks reuse one head's keys and values from cache.
-            int h = task / rows;
-            int r = task % rows;
-            int visible = start + r + 1;
-            float[] scores = scores(visible);
-            int qBase = qOffset + r * qStride + h * headDim;
-            if (columns == null) {
-                for (int t = 0; t < visible; t++) {
-                    scores[t] = Lanes.dot(q, qBase, keys, t * width + h * headDim, headDim) * scale;
+            int h = task / groups;
+            int r0 = task % groups * GROUP;
+            int count = Math.min(GROUP, rows - r0);
+            int lastVisible = start + r0 + count;
+            float[][] scores = scores(lastVisible);
+            for (int j = 0; j < count; j++) {
+                int r = r0 + j;
+                int visible = start + r + 1;
+                int qBase = qOffset + r * qStride + h * headDim;
+                if (columns == null) {
+                    for (int t = 0; t < visible; t++) {
+                        scores[j][t] = Lanes.dot(q, qBase, keys, t * width + h * headDim, headDim) * scale;
+                    }
+                } else {
+                    scoresFromColumns(scores[j], visible, q, qBase, columns, h * headDim * positions, positions,
+                            headDim, scale);
                 }
-            } else {
-                scoresFromColumns(scores, visible, q, qBase, columns, h * headDim * positions, positions, headDim, scale);
+                Activations.softmax(scores[j], 0, visible);
+                Arrays.fill(scores[j], visible, lastVisible, 0f); // later positions get no weight
             }
-            Activations.softmax(scores, 0, visible);
-            weightedValues(out, outOffset + r * outStride + h * headDim, scores, visible, values, h * headDim, width,
-                    headDim);
+            int o = outOffset + r0 * outStride + h * headDim;
+            if (count == GROUP && headDim % (4 * L) == 0) {
+                weightedValues4(out, o, outStride, scores, lastVisible, values, h * headDim, width, headDim);
+            } else {
+                for (int j = 0; j < count; j++) {
+                    weightedValues(out, o + j * outStride, scores[j], start + r0 + j + 1, values, h * headDim, width,
+                            headDim);
+                }
+            }
         });
+    }
+
+    /**
+     * {@link #weightedValues} for four query rows at once (probabilities zero past each row's last position): each
+     * value vector loaded feeds four rows, sixteen sums in registers.
+     */
+    private static void weightedValues4(float[] out, int o, int outStride, float[][] p, int visible, float[] values,
+                                        int v, int width, int headDim) {
+        float[] p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+        for (int d = 0; d < headDim; d += 4 * L) {
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int t = 0; t < visible; t++) {
+                int row = t * width + v + d;
+                FloatVector v0 = FloatVector.fromArray(F, values, row);
+                FloatVector v1 = FloatVector.fromArray(F, values, row + L);
+                FloatVector v2 = FloatVector.fromArray(F, values, row + 2 * L);
+                FloatVector v3 = FloatVector.fromArray(F, values, row + 3 * L);
+                FloatVector w = FloatVector.broadcast(F, p0[t]);
+                a00 = v0.fma(w, a00);
+                a01 = v1.fma(w, a01);
+                a02 = v2.fma(w, a02);
+                a03 = v3.fma(w, a03);
+                w = FloatVector.broadcast(F, p1[t]);
+                a10 = v0.fma(w, a10);
+                a11 = v1.fma(w, a11);
+                a12 = v2.fma(w, a12);
+                a13 = v3.fma(w, a13);
+                w = FloatVector.broadcast(F, p2[t]);
+                a20 = v0.fma(w, a20);
+                a21 = v1.fma(w, a21);
+                a22 = v2.fma(w, a22);
+                a23 = v3.fma(w, a23);
+                w = FloatVector.broadcast(F, p3[t]);
+                a30 = v0.fma(w, a30);
+                a31 = v1.fma(w, a31);
+                a32 = v2.fma(w, a32);
+                a33 = v3.fma(w, a33);
+            }
+            int o0 = o + d, o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
+            a00.intoArray(out, o0);
+            a01.intoArray(out, o0 + L);
+            a02.intoArray(out, o0 + 2 * L);
+            a03.intoArray(out, o0 + 3 * L);
+            a10.intoArray(out, o1);
+            a11.intoArray(out, o1 + L);
+            a12.intoArray(out, o1 + 2 * L);
+            a13.intoArray(out, o1 + 3 * L);
+            a20.intoArray(out, o2);
+            a21.intoArray(out, o2 + L);
+            a22.intoArray(out, o2 + 2 * L);
+            a23.intoArray(out, o2 + 3 * L);
+            a30.intoArray(out, o3);
+            a31.intoArray(out, o3 + L);
+            a32.intoArray(out, o3 + 2 * L);
+            a33.intoArray(out, o3 + 3 * L);
+        }
     }
 
     /**
@@ -150,10 +226,12 @@ public final class Attention {
         }
     }
 
-    /** This thread's score buffer, grown to hold at least {@code n} positions and a vector more. */
-    private static float[] scores(int n) {
-        float[][] holder = SCORES.get();
-        if (holder[0].length < n + L) holder[0] = new float[Math.max(n + L, 2 * holder[0].length)];
-        return holder[0];
+    /** This thread's score buffers, one per row of a group, grown to hold {@code n} positions and a vector more. */
+    private static float[][] scores(int n) {
+        float[][] buffers = SCORES.get();
+        if (buffers[0].length < n + L) {
+            for (int j = 0; j < GROUP; j++) buffers[j] = new float[Math.max(n + L, 2 * buffers[j].length)];
+        }
+        return buffers;
     }
 }
