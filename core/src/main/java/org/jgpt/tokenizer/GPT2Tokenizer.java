@@ -42,7 +42,7 @@ public final class GPT2Tokenizer {
     private final Map<String, Integer> specials;
     private final ThreadLocal<WordCache> caches = ThreadLocal.withInitial(WordCache::new);
 
-    private GPT2Tokenizer(byte[][] tokens, int[] mergeLeft, int[] mergeRight, Map<String, Integer> specials) {
+    GPT2Tokenizer(byte[][] tokens, int[] mergeLeft, int[] mergeRight, Map<String, Integer> specials) {
         this.tokens = tokens;
         this.mergeLeft = mergeLeft;
         this.mergeRight = mergeRight;
@@ -293,7 +293,11 @@ public final class GPT2Tokenizer {
 
     /** Like {@link #encode(String)}, but special-token text becomes the special token's id. */
     public int[] encodeAllowingSpecial(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return encodeAllowingSpecial(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Like {@link #encode(byte[])}, but the UTF-8 bytes of a special token become the special token's id. */
+    public int[] encodeAllowingSpecial(byte[] bytes) {
         List<byte[]> specialBytes = new ArrayList<>();
         List<Integer> specialIds = new ArrayList<>();
         specials.forEach((token, id) -> {
