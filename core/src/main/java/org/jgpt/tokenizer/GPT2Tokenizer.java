@@ -353,6 +353,13 @@ public final class GPT2Tokenizer {
 
     /** Byte-pair merging of one piece: repeatedly merges the adjacent pair with the lowest rank (leftmost on ties). */
     private int[] merge(byte[] text, int from, int length) {
+        return length <= LONG_PIECE ? mergeShort(text, from, length) : mergeLong(text, from, length);
+    }
+
+    /** Above this many bytes a piece is merged with a heap, which is O(n log n) instead of O(n²). */
+    private static final int LONG_PIECE = 128;
+
+    private int[] mergeShort(byte[] text, int from, int length) {
         int[] ids = new int[length];
         int[] ranks = new int[length];
         for (int i = 0; i < length; i++) ids[i] = byteIds[text[from + i] & 0xFF];
@@ -370,6 +377,80 @@ public final class GPT2Tokenizer {
             if (best < n - 1) ranks[best] = rank(ids[best], ids[best + 1]);
         }
         return Arrays.copyOf(ids, n);
+    }
+
+    /**
+     * The same merges for long pieces (a base64 blob, a run of one character): the pieces form a linked list, and a
+     * min-heap of (rank, position) gives the next pair; entries made stale by earlier merges are skipped.
+     */
+    private int[] mergeLong(byte[] text, int from, int length) {
+        int[] ids = new int[length];
+        int[] next = new int[length];
+        int[] prev = new int[length];
+        long[] heap = new long[3 * length]; // length - 1 pairs at first, at most two new ones per merge
+        int heapSize = 0;
+        for (int i = 0; i < length; i++) {
+            ids[i] = byteIds[text[from + i] & 0xFF];
+            next[i] = i + 1 < length ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        for (int i = 0; i + 1 < length; i++) {
+            int rank = rank(ids[i], ids[i + 1]);
+            if (rank != Integer.MAX_VALUE) heapSize = heapPush(heap, heapSize, (long) rank << 32 | i);
+        }
+        int count = length;
+        while (heapSize > 0) {
+            long top = heap[0];
+            heapSize = heapPop(heap, heapSize);
+            int at = (int) top;
+            int right = next[at];
+            // Stale if a merge removed this position or changed either side since the entry was pushed.
+            if (ids[at] < 0 || right < 0 || rank(ids[at], ids[right]) != (int) (top >>> 32)) continue;
+            ids[at] = pairs.merged(pairs.find(ids[at], ids[right]));
+            ids[right] = -1;
+            next[at] = next[right];
+            if (next[at] >= 0) prev[next[at]] = at;
+            count--;
+            if (prev[at] >= 0) {
+                int rank = rank(ids[prev[at]], ids[at]);
+                if (rank != Integer.MAX_VALUE) heapSize = heapPush(heap, heapSize, (long) rank << 32 | prev[at]);
+            }
+            if (next[at] >= 0) {
+                int rank = rank(ids[at], ids[next[at]]);
+                if (rank != Integer.MAX_VALUE) heapSize = heapPush(heap, heapSize, (long) rank << 32 | at);
+            }
+        }
+        int[] out = new int[count];
+        for (int i = 0, n = 0; i >= 0; i = next[i]) out[n++] = ids[i];
+        return out;
+    }
+
+    private static int heapPush(long[] heap, int size, long value) {
+        int i = size;
+        heap[i] = value;
+        while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
+            long parent = heap[(i - 1) / 2];
+            heap[(i - 1) / 2] = heap[i];
+            heap[i] = parent;
+            i = (i - 1) / 2;
+        }
+        return size + 1;
+    }
+
+    private static int heapPop(long[] heap, int size) {
+        size--;
+        heap[0] = heap[size];
+        int i = 0;
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) return size;
+            if (child + 1 < size && heap[child + 1] < heap[child]) child++;
+            if (heap[i] <= heap[child]) return size;
+            long swap = heap[i];
+            heap[i] = heap[child];
+            heap[child] = swap;
+            i = child;
+        }
     }
 
     private int rank(int left, int right) {
