@@ -36,7 +36,7 @@ public final class BpeTrainer {
 
     /**
      * Trains on the texts (any bytes) until the vocabulary has {@code vocabSize} ids, {@code <|endoftext|>} included,
-     * or until no pair is left to merge.
+     * or until no pair is left to merge. {@code progress} may be null.
      */
     public static GPT2Tokenizer train(List<byte[]> texts, int vocabSize, Progress progress) {
         if (vocabSize < 257) throw new IllegalArgumentException("vocab size " + vocabSize + " is too small: 256 bytes + <|endoftext|> need 257");

@@ -217,7 +217,7 @@ public final class GPT2Tokenizer {
             }
             // A token that no merge makes and that is not a single byte is a special token, such as <|endoftext|>.
             byte[] bytes = ByteLevel.toBytes(text);
-            boolean special = added.contains(text) || (!fromMerges[id] && (bytes == null || bytes.length != 1));
+            boolean special = !fromMerges[id] && (added.contains(text) || bytes == null || bytes.length != 1);
             if (special) {
                 tokens[id] = text.getBytes(StandardCharsets.UTF_8);
                 specials.put(text, id);
