@@ -60,7 +60,7 @@ public class TokenizerBenchmark {
             }
         }
 
-        private static Path corpora() {
+        static Path corpora() {
             for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
                 if (Files.isDirectory(dir.resolve("data/corpora"))) return dir.resolve("data/corpora");
             }
