@@ -100,7 +100,7 @@ class CheckpointsTest {
     }
 
     @Test
-    void randomInitFollowsGpt2() throws Exception {
+    void randomInitFollowsGpt2() {
         try (GPT2Weights w = GPT2Weights.random(SMALL, 7, DType.F32)) {
             assertTrue(w.tied());
             assertStd(0.02, w.wte());
@@ -137,7 +137,7 @@ class CheckpointsTest {
     }
 
     @Test
-    void savedFoldersLoadBack() throws Exception {
+    void savedFoldersLoadBack() {
         try (GPT2Weights w = GPT2Weights.random(SMALL, 1, DType.F32)) {
             Checkpoints.save(w, dir, DType.F32);
             try (GPT2Weights back = Checkpoints.load(dir)) {
@@ -161,7 +161,7 @@ class CheckpointsTest {
     }
 
     @Test
-    void untiedHeadIsSavedUnderItsOwnName() throws Exception {
+    void untiedHeadIsSavedUnderItsOwnName() {
         try (GPT2Weights w = GPT2Weights.random(SMALL, 1, DType.F16)) {
             Tensor head = Tensor.of("head", new float[300 * 64], 300, 64);
             GPT2Weights untied = new GPT2Weights(w.config(), w.wte(), w.wpe(), w.layers(), w.lnFWeight(), w.lnFBias(),
