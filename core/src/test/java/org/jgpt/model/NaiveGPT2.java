@@ -6,11 +6,11 @@ import org.jgpt.kernel.Tensor;
  * GPT-2's forward pass written as plainly as possible, in double precision, with no cache: the reference that
  * {@link GPT2Model} is checked against when no PyTorch fixture is at hand. Follows Hugging Face's GPT2LMHeadModel.
  */
-final class NaiveGPT2 {
+public final class NaiveGPT2 {
     private NaiveGPT2() {}
 
     /** Logits [tokens.length][vocab] for one sequence starting at position 0. */
-    static double[][] logits(GPT2Weights w, int[] tokens) {
+    public static double[][] logits(GPT2Weights w, int[] tokens) {
         GPT2Config cfg = w.config();
         int n = tokens.length, c = cfg.nEmbd(), heads = cfg.nHead(), hd = cfg.headDim();
         double[][] h = new double[n][c];
