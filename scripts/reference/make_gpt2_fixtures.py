@@ -366,7 +366,7 @@ def make_variant(v, seed):
         "inputs": inputs,
         "logits": [logits_json(t) for t in logits],
         "greedy": {"prompt": prompt, "tokens": tokens, "min_top2_gap": gap},
-        "tensors": {k: checks(t) for k, t in sd.items() if not k.endswith(("attn.bias", "attn.masked_bias"))},
+        "tensors": {k: checks(t) for k, t in sd.items() if not k.endswith((".attn.bias", ".attn.masked_bias"))},
     }
     if V > 1000:
         expected["greedy"]["prompt_text"] = TEXT_PROMPT
