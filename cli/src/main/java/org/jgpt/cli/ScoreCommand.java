@@ -3,6 +3,7 @@ package org.jgpt.cli;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -42,6 +43,8 @@ final class ScoreCommand implements Callable<Integer> {
             text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException(file + " is not valid UTF-8");
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file");
         }
         try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
             int[] encoded = dir.tokenizer().encode(text);

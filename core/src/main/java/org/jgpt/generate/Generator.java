@@ -106,7 +106,7 @@ public final class Generator {
         if (options.truncate()) return Arrays.copyOfRange(tokens, tokens.length - room, tokens.length);
         throw new IllegalArgumentException("prompt " + (prompt + 1) + " is " + tokens.length + " tokens: with "
                 + options.maxNewTokens() + " new tokens it exceeds the model's context of " + context
-                + " tokens (truncate keeps its last " + room + ")");
+                + " tokens (truncating would keep its last " + room + ")");
     }
 
     /** One sample being generated. */
