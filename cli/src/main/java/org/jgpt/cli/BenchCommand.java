@@ -25,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Times the forward pass and prints one JSON line with tokens_per_second.",
                 "decode: prefill a prompt, then time single-token steps; prefill: time one forward over the prompt.",
-                "A short untimed forward warms the JIT first."})
+                "A short untimed prefill and a few decode steps warm the JIT first."})
 final class BenchCommand implements Callable<Integer> {
     enum Mode { decode, prefill }
 
@@ -84,8 +84,12 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < promptTokens; i++) promptIds[i] = (i * 7919) % config.vocabSize();
             float[] logits = new float[config.vocabSize()];
 
-            model.forward(new int[][] {Arrays.copyOf(promptIds, Math.min(promptTokens, 16))},
-                    new KVCache[] {model.newCache(16)}, logits);
+            // Warm-up, untimed: a short prefill and a few single-token steps, so that both paths are compiled.
+            KVCache[] warmUp = {model.newCache(Math.min(config.nPositions(), 24))};
+            model.forward(new int[][] {Arrays.copyOf(promptIds, Math.min(promptTokens, 16))}, warmUp, logits);
+            for (int i = 0; i < 4 && warmUp[0].length() < warmUp[0].capacity(); i++) {
+                model.forward(new int[][] {{argmax(logits)}}, warmUp, logits);
+            }
 
             KVCache cache = model.newCache(promptTokens + steps);
             long start = System.nanoTime();
