@@ -37,6 +37,14 @@ public final class KVCache {
         length = 0;
     }
 
+    /** Forgets the positions from {@code length} on, e.g. to score other continuations of a shared context. */
+    public void truncate(int length) {
+        if (length < 0 || length > this.length) {
+            throw new IllegalArgumentException("cannot truncate a KV cache of " + this.length + " positions to " + length);
+        }
+        this.length = length;
+    }
+
     /** Makes this cache hold the same positions as {@code other} (e.g. one prompt shared by several samples). */
     public void copyFrom(KVCache other) {
         if (other.length > capacity || other.width != width || other.keys.length != keys.length) {

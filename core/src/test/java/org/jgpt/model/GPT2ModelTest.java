@@ -86,6 +86,20 @@ class GPT2ModelTest {
     }
 
     @Test
+    void truncatedCacheContinuesFromItsPrefix() {
+        GPT2Model model = new GPT2Model(WEIGHTS);
+        int vocab = CONFIG.vocabSize();
+        KVCache cache = model.newCache(10);
+        model.forward(new int[][] {Arrays.copyOf(TOKENS, 8)}, new KVCache[] {cache}, new float[vocab]);
+        cache.truncate(4);
+        float[] logits = new float[vocab];
+        model.forward(new int[][] {{50, 51}}, new KVCache[] {cache}, logits);
+        int[] expected = {TOKENS[0], TOKENS[1], TOKENS[2], TOKENS[3], 50, 51};
+        assertRow(NaiveGPT2.logits(WEIGHTS, expected)[5], logits, 0, vocab, "after truncation");
+        assertThrows(IllegalArgumentException.class, () -> cache.truncate(7));
+    }
+
+    @Test
     void positionsBeyondTheContextAreRejected() {
         GPT2Model model = new GPT2Model(WEIGHTS);
         KVCache cache = model.newCache(CONFIG.nPositions());
