@@ -1,7 +1,6 @@
 package org.jgpt.cli;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Times the forward pass and prints one JSON line with tokens_per_second.",
                 "decode: prefill a prompt, then time single-token steps; prefill: time one forward over the prompt.",
-                "A short untimed prefill and a few decode steps warm the JIT first."})
+                "An untimed run of the same work (at most 16 decode steps) warms the JIT first."})
 final class BenchCommand implements Callable<Integer> {
     enum Mode { decode, prefill }
 
@@ -82,29 +81,9 @@ final class BenchCommand implements Callable<Integer> {
             GPT2Model model = new GPT2Model(weights);
             int[] promptIds = new int[promptTokens];
             for (int i = 0; i < promptTokens; i++) promptIds[i] = (i * 7919) % config.vocabSize();
-            float[] logits = new float[config.vocabSize()];
-
-            // Warm-up, untimed: a short prefill and a few single-token steps, so that both paths are compiled.
-            KVCache[] warmUp = {model.newCache(Math.min(config.nPositions(), 24))};
-            model.forward(new int[][] {Arrays.copyOf(promptIds, Math.min(promptTokens, 16))}, warmUp, logits);
-            for (int i = 0; i < 4 && warmUp[0].length() < warmUp[0].capacity(); i++) {
-                model.forward(new int[][] {{argmax(logits)}}, warmUp, logits);
-            }
-
-            KVCache cache = model.newCache(promptTokens + steps);
-            long start = System.nanoTime();
-            model.forward(new int[][] {promptIds}, new KVCache[] {cache}, logits);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            if (mode == Mode.decode) {
-                int[][] next = {new int[1]};
-                KVCache[] caches = {cache};
-                start = System.nanoTime();
-                for (int i = 0; i < steps; i++) {
-                    next[0][0] = argmax(logits);
-                    model.forward(next, caches, logits);
-                }
-                seconds = (System.nanoTime() - start) / 1e9;
-            }
+            // One untimed run of the same work first, so that what is timed runs compiled.
+            run(model, promptIds, Math.min(steps, 16));
+            double seconds = run(model, promptIds, steps);
             int timed = mode == Mode.decode ? steps : promptTokens;
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("mode", mode.name());
@@ -119,6 +98,22 @@ final class BenchCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(Json.write(result));
             return 0;
         }
+    }
+
+    /** Prefills the prompt, then decodes {@code steps} tokens greedily: seconds of the steps, or of the prefill if none. */
+    private static double run(GPT2Model model, int[] promptIds, int steps) {
+        float[] logits = new float[model.config().vocabSize()];
+        KVCache[] cache = {model.newCache(promptIds.length + steps)};
+        long start = System.nanoTime();
+        model.forward(new int[][] {promptIds}, cache, logits);
+        if (steps == 0) return (System.nanoTime() - start) / 1e9;
+        int[][] next = {new int[1]};
+        start = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            next[0][0] = argmax(logits);
+            model.forward(next, cache, logits);
+        }
+        return (System.nanoTime() - start) / 1e9;
     }
 
     private static int argmax(float[] logits) {
