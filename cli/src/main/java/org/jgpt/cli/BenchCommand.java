@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jgpt.io.Checkpoints;
 import org.jgpt.io.Json;
 import org.jgpt.kernel.DType;
 import org.jgpt.kernel.Parallel;
@@ -70,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         String name = source.modelDir != null ? source.modelDir.toString()
                 : (source.preset != null ? source.preset : "gpt2") + " (random)";
-        try (GPT2Weights weights = source.modelDir != null ? ModelDirectory.open(source.modelDir).weights()
+        try (GPT2Weights weights = source.modelDir != null ? Checkpoints.load(source.modelDir)
                 : randomWeights(GPT2Config.preset(source.preset != null ? source.preset : "gpt2"), type)) {
             GPT2Config config = weights.config();
             int steps = mode == Mode.decode ? tokens : 0;

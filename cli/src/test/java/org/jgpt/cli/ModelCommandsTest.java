@@ -169,6 +169,14 @@ class ModelCommandsTest {
     }
 
     @Test
+    void aModelWithoutTokenizerFilesNeedsGpt2sVocabulary() {
+        Path tiny = MODEL.resolveSibling("tiny-f32"); // vocab 512, no vocab.json / merges.txt
+        Run run = run("generate", "--model", tiny.toString(), "Hello");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("no tokenizer files"), run.err());
+    }
+
+    @Test
     void benchPrintsOneJsonLine() {
         for (String mode : List.of("decode", "prefill")) {
             Run run = run("bench", mode, "--model", MODEL.toString(), "--prompt", "8", "--tokens", "4");

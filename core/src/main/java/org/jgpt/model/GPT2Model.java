@@ -29,6 +29,7 @@ public final class GPT2Model {
     private int rowCapacity;
     private float[] x, ln, qkv, att, proj, hidden;
     private int[] tokenRows, positionRows;
+    private int[] lastRowOnly = new int[0];
 
     /** The small per-layer vectors as float arrays (read once at load); the matrices stay where the weights are. */
     private record Layer(LayerWeights w, float[] ln1Gain, float[] ln1Bias, float[] attnBias, float[] attnProjBias,
@@ -100,9 +101,11 @@ public final class GPT2Model {
      * each sequence's last new token to {@code logits} (row {@code s}, {@code [sequences, vocab]}).
      */
     public void forward(int[][] tokens, KVCache[] caches, float[] logits) {
-        int[] lastRow = new int[tokens.length];
-        Arrays.fill(lastRow, 1);
-        forward(tokens, caches, lastRow, logits);
+        if (lastRowOnly.length != tokens.length) {
+            lastRowOnly = new int[tokens.length];
+            Arrays.fill(lastRowOnly, 1);
+        }
+        forward(tokens, caches, lastRowOnly, logits);
     }
 
     /**
