@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Times the forward pass and prints one JSON line with tokens_per_second.",
-                "decode: prefill a prompt, then time single-token steps; prefill: time one forward over the prompt.",
-                "An untimed run of the same work (at most 16 decode steps) warms the JIT first."})
+        description = "Times the forward pass and prints one JSON line with tokens_per_second. decode: prefill a"
+                + " prompt, then time single-token steps; prefill: time one forward over the prompt. An untimed run of"
+                + " the same work (at most 16 decode steps) warms the JIT first.")
 final class BenchCommand implements Callable<Integer> {
     enum Mode { decode, prefill }
 

@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = {"Continues each PROMPT, streaming the new text to stdout; several outputs are separated by a",
-                "line '---'. With no PROMPT, reads prompts from stdin, one per line, until end of input."})
+        description = "Continues each PROMPT, streaming the new text to stdout; several outputs are separated by a"
+                + " line '---'. With no PROMPT, reads prompts from stdin, one per line, until end of input.")
 final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -19,10 +19,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = {"Prints the log-probability of each token of FILE given the tokens before it, as one JSON object:",
-                "{\"token_ids\": [...], \"logprobs\": [...], \"nll\": x, \"perplexity\": y}. logprobs (natural log) align with the",
-                "last entries of token_ids; nll is their negated mean, perplexity exp(nll). A text longer than the",
-                "context is scored in windows that overlap by half a context."})
+        description = "Prints the log-probability of each token of FILE given the tokens before it, as one JSON object:"
+                + " {\"token_ids\": [...], \"logprobs\": [...], \"nll\": x, \"perplexity\": y}. logprobs (natural log) align"
+                + " with the last entries of token_ids; nll is their negated mean, perplexity exp(nll). A text longer"
+                + " than the context is scored in windows that overlap by half a context.")
 final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
