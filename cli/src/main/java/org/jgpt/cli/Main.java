@@ -10,9 +10,9 @@ import picocli.CommandLine.Command;
         description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
-                TokenizeCommand.class,
-                DetokenizeCommand.class,
-                TokenizerCommand.class,
+                TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
+                GenerateCommand.class, ScoreCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
