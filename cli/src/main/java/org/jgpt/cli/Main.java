@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                PrepareCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
