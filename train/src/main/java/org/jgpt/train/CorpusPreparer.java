@@ -20,7 +20,8 @@ import org.jgpt.tokenizer.GPT2Tokenizer;
  * <p>A document is a file, or one line of a {@code .jsonl} file (its {@code "text"} field). Directories are walked
  * in name order. Every document is preceded by {@code <|endoftext|>}, so documents are separated as in GPT-2's
  * training data. The split is by document and deterministic: the last documents in input order go to validation
- * (for SOTU's year-named files, the most recent addresses). The output directory appears whole or not at all.
+ * (for SOTU's year-named files, the most recent addresses). The tokenizer's files are saved beside the shards, so the
+ * directory is all a training run needs. The output directory appears whole or not at all.
  */
 public final class CorpusPreparer {
 
@@ -43,7 +44,7 @@ public final class CorpusPreparer {
         if (tokenizer.vocabSize() > 65536) {
             throw new IllegalArgumentException("vocabulary of " + tokenizer.vocabSize() + " does not fit uint16 token shards");
         }
-        if (Files.exists(outDir) && (!Files.isDirectory(outDir) || isNotEmpty(outDir))) {
+        if (Files.exists(outDir) && (!Files.isDirectory(outDir) || Directories.isNonEmptyDirectory(outDir))) {
             throw new IOException(outDir + " exists and is not an empty directory; choose another --out");
         }
         List<Document> documents = documents(inputs);
@@ -55,7 +56,7 @@ public final class CorpusPreparer {
 
         Path absoluteOut = outDir.toAbsolutePath();
         Path temp = absoluteOut.resolveSibling(absoluteOut.getFileName() + ".partial");
-        deleteRecursively(temp);
+        Directories.deleteRecursively(temp);
         Files.createDirectories(temp);
         try {
             ShardWriter train = new ShardWriter(temp, "train", shardTokens);
@@ -80,12 +81,13 @@ public final class CorpusPreparer {
             manifest.put("val_documents", valDocuments);
             manifest.put("train", train.entries);
             manifest.put("val", val.entries);
+            tokenizer.save(temp.resolve(TokenDataset.TOKENIZER));
             Files.writeString(temp.resolve(TokenDataset.MANIFEST), Json.write(manifest) + "\n");
             if (Files.exists(absoluteOut)) Files.delete(absoluteOut);
             Files.move(temp, absoluteOut);
             return new Summary(trainDocuments, valDocuments, train.total, val.total, totalBytes);
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(temp);
+            Directories.deleteRecursively(temp);
             throw e;
         }
     }
@@ -128,19 +130,6 @@ public final class CorpusPreparer {
                 if (!(text instanceof String s)) throw new IOException(file + ":" + lineNumber + ": no string field \"text\"");
                 documents.add(new Document(file, s, line.length()));
             }
-        }
-    }
-
-    private static boolean isNotEmpty(Path dir) throws IOException {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.findAny().isPresent();
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.io.Json;
+import org.jgpt.tokenizer.GPT2Tokenizer;
 
 /**
  * One split (train or val) of a prepared corpus: its shards seen as one long token stream. Made by
@@ -14,6 +15,7 @@ import org.jgpt.io.Json;
  */
 public final class TokenDataset implements AutoCloseable {
     static final String MANIFEST = "manifest.json";
+    static final String TOKENIZER = "tokenizer";
 
     private final List<TokenShard> shards;
     private final long[] starts;
@@ -61,6 +63,11 @@ public final class TokenDataset implements AutoCloseable {
             throw e;
         }
         return new TokenDataset(shards, vocabSize);
+    }
+
+    /** The tokenizer the corpus was prepared with, saved in its directory. */
+    public static GPT2Tokenizer tokenizer(Path dir) {
+        return GPT2Tokenizer.fromDirectory(dir.resolve(TOKENIZER));
     }
 
     /** Total number of tokens in this split. */
