@@ -1,7 +1,15 @@
 package org.jgpt.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Causal multi-head self-attention over one sequence's key/value cache. */
 public final class Attention {
+    private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final int L = Lanes.LENGTH;
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[][] {new float[1024]});
+
     private Attention() {}
 
     /**
@@ -13,6 +21,8 @@ public final class Attention {
      * {@code 0 .. start + rows - 1}; {@code out} is {@code [rows, width]} written at
      * {@code out[outOffset + r * outStride + ...]}. Query row {@code r} sees keys {@code 0 .. start + r}.
      * {@code scale} multiplies each q·k (usually {@code 1 / sqrt(headDim)}).
+     *
+     * <p>One task per (row, head); q·k and the weighted sum of values are vectorised over the head dimension.
      */
     public static void causal(float[] out, int outOffset, int outStride, float[] q, int qOffset, int qStride,
                               float[] keys, float[] values, int rows, int start, int nHead, int headDim, float scale) {
@@ -21,22 +31,29 @@ public final class Attention {
             int r = task / nHead;
             int h = task % nHead;
             int visible = start + r + 1;
-            float[] scores = new float[visible];
+            float[] scores = scores(visible);
             int qBase = qOffset + r * qStride + h * headDim;
             for (int t = 0; t < visible; t++) {
-                float dot = 0f;
-                int kBase = t * width + h * headDim;
-                for (int d = 0; d < headDim; d++) dot += q[qBase + d] * keys[kBase + d];
-                scores[t] = dot * scale;
+                scores[t] = Lanes.dot(q, qBase, keys, t * width + h * headDim, headDim) * scale;
             }
             Activations.softmax(scores, 0, visible);
             int oBase = outOffset + r * outStride + h * headDim;
-            for (int d = 0; d < headDim; d++) out[oBase + d] = 0f;
-            for (int t = 0; t < visible; t++) {
-                float p = scores[t];
-                int vBase = t * width + h * headDim;
-                for (int d = 0; d < headDim; d++) out[oBase + d] += p * values[vBase + d];
+            for (int d = 0; d < headDim; d += L) {
+                VectorMask<Float> valid = F.indexInRange(d, headDim);
+                FloatVector acc = FloatVector.zero(F);
+                for (int t = 0; t < visible; t++) {
+                    FloatVector v = FloatVector.fromArray(F, values, t * width + h * headDim + d, valid);
+                    acc = v.fma(FloatVector.broadcast(F, scores[t]), acc);
+                }
+                acc.intoArray(out, oBase + d, valid);
             }
         });
+    }
+
+    /** This thread's score buffer, grown to hold at least {@code n} positions. */
+    private static float[] scores(int n) {
+        float[][] holder = SCORES.get();
+        if (holder[0].length < n) holder[0] = new float[Math.max(n, 2 * holder[0].length)];
+        return holder[0];
     }
 }

@@ -1,10 +1,36 @@
 package org.jgpt.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Matrix multiplies against weight tensors (F32, F16 or BF16), with float activations.
  * Row-major everywhere; {@code rows} is the number of token positions.
+ *
+ * <p>Many rows (prefill, training) go through one GEMM core: the left operand is packed once into
+ * {@value #MR}-row strips, the right one is packed per thread into {@code KC × NB} panels (widened to float on
+ * the way), and a register-tiled microkernel accumulates an {@value #MR} × two-vector tile of the result while
+ * broadcasting the left operand. Threads split the output columns into panels. A few rows (decoding) are a
+ * matrix-vector product bound by memory bandwidth: the weights are streamed once, split over the threads.
  */
 public final class Matmul {
+    private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final int L = Lanes.LENGTH;
+    /** Rows of the register tile; with two vectors of columns that is 12 accumulators. */
+    private static final int MR = 6;
+    /** Columns of the register tile and of a packed panel. */
+    private static final int NB = 2 * L;
+    /** Depth of a packed panel: KC × NB floats stay in L1 while every row strip streams past them. */
+    private static final int KC = 256;
+    /** Up to this many rows the weights are streamed once rather than packed. */
+    private static final int MATVEC_MAX_ROWS = 4;
+
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[KC * NB]);
+    private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
+
     private Matmul() {}
 
     /**
@@ -12,13 +38,16 @@ public final class Matmul {
      * {@code [inDim, outDim]} (the layout of GPT-2's Conv1D). {@code bias} may be null.
      */
     public static void forward(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
-        Parallel.forEach(rows, r -> {
-            for (int o = 0; o < outDim; o++) {
-                float sum = bias == null ? 0f : bias[o];
-                for (int i = 0; i < inDim; i++) sum += in[r * inDim + i] * weight.get((long) i * outDim + o);
-                out[r * outDim + o] = sum;
-            }
-        });
+        requireElements(weight, inDim, outDim);
+        if (rows <= MATVEC_MAX_ROWS) {
+            streamRows(out, in, weight, bias, rows, inDim, outDim);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            if (bias == null) Arrays.fill(out, r * outDim, (r + 1) * outDim, 0f);
+            else System.arraycopy(bias, 0, out, r * outDim, outDim);
+        }
+        gemm(out, in, false, weight, false, rows, inDim, outDim);
     }
 
     /**
@@ -26,11 +55,238 @@ public final class Matmul {
      * (the layout of nn.Linear and of the tied LM head, the token embedding).
      */
     public static void forwardTransposed(float[] out, float[] in, Tensor weight, int rows, int inDim, int outDim) {
-        Parallel.forEach(rows, r -> {
-            for (int o = 0; o < outDim; o++) {
-                float sum = 0f;
-                for (int i = 0; i < inDim; i++) sum += in[r * inDim + i] * weight.get((long) o * inDim + i);
-                out[r * outDim + o] = sum;
+        requireElements(weight, outDim, inDim);
+        if (rows <= MATVEC_MAX_ROWS) {
+            dotRows(out, in, weight, rows, inDim, outDim);
+            return;
+        }
+        Arrays.fill(out, 0, rows * outDim, 0f);
+        gemm(out, in, false, weight, true, rows, inDim, outDim);
+    }
+
+    /**
+     * The weight gradient of {@link #forward}: {@code dWeight[i, o] += sum_r in[r, i] * dOut[r, o]}, with
+     * {@code dWeight} of shape {@code [inDim, outDim]}. With the roles of in and dOut swapped it is also the
+     * gradient of the tied LM head in {@link #forwardTransposed}.
+     */
+    public static void backwardWeight(float[] dWeight, float[] in, float[] dOut, int rows, int inDim, int outDim) {
+        Tensor dOutView = new Tensor("dOut", DType.F32, new long[] {rows, outDim},
+                MemorySegment.ofArray(dOut).asSlice(0, (long) rows * outDim * Float.BYTES));
+        gemm(dWeight, in, true, dOutView, false, inDim, rows, outDim);
+    }
+
+    /**
+     * The input gradient of {@link #forward}: {@code dIn[r, i] = sum_o dOut[r, o] * weight[i, o]}, with
+     * {@code weight} of shape {@code [inDim, outDim]}.
+     */
+    public static void backwardInput(float[] dIn, float[] dOut, Tensor weight, int rows, int inDim, int outDim) {
+        requireElements(weight, inDim, outDim);
+        Arrays.fill(dIn, 0, rows * inDim, 0f);
+        gemm(dIn, dOut, false, weight, true, rows, outDim, inDim);
+    }
+
+    private static void requireElements(Tensor weight, int dim0, int dim1) {
+        if (weight.size() != (long) dim0 * dim1) {
+            throw new IllegalArgumentException("weight " + weight + " has " + weight.size() + " elements, expected "
+                    + dim0 + " x " + dim1);
+        }
+    }
+
+    /**
+     * {@code c[m, n] += A[m, k] * B[k, n]}. A is {@code a} row-major, or with {@code aTransposed} the row-major
+     * {@code [k, m]} array. B is {@code b} as {@code [k, n]}, or with {@code bTransposed} as {@code [n, k]}.
+     */
+    private static void gemm(float[] c, float[] a, boolean aTransposed, Tensor b, boolean bTransposed,
+                             int m, int k, int n) {
+        if (m == 0 || n == 0 || k == 0) return;
+        float[] packedA = packA(a, aTransposed, m, k);
+        Parallel.forEach((n + NB - 1) / NB, panel -> {
+            float[] packedB = PANEL.get();
+            int n0 = panel * NB;
+            int nb = Math.min(NB, n - n0);
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                packB(packedB, b, bTransposed, k0, kc, n0, nb, k, n);
+                for (int i0 = 0; i0 < m; i0 += MR) {
+                    int stripOffset = i0 * k + k0 * MR;
+                    if (i0 + MR <= m && nb == NB) {
+                        tile(packedA, stripOffset, packedB, kc, c, i0 * n + n0, n);
+                    } else {
+                        edgeTile(packedA, stripOffset, packedB, kc, c, i0, n0, Math.min(MR, m - i0), nb, n);
+                    }
+                }
+            }
+        });
+    }
+
+    /** A as strips of MR rows, each strip k-major: {@code packed[(i0 * k) + kk * MR + ii] = A[i0 + ii, kk]}. */
+    private static float[] packA(float[] a, boolean transposed, int m, int k) {
+        int strips = (m + MR - 1) / MR;
+        float[] packed = new float[strips * MR * k];
+        Parallel.forEach(strips, strip -> {
+            int i0 = strip * MR;
+            int rows = Math.min(MR, m - i0);
+            int base = i0 * k;
+            for (int ii = 0; ii < rows; ii++) {
+                int i = i0 + ii;
+                for (int kk = 0; kk < k; kk++) {
+                    packed[base + kk * MR + ii] = transposed ? a[kk * m + i] : a[i * k + kk];
+                }
+            }
+        });
+        return packed;
+    }
+
+    /** Rows {@code k0 .. k0+kc} and columns {@code n0 .. n0+nb} of B into {@code packed[kk * NB + j]}, zero-padded. */
+    private static void packB(float[] packed, Tensor b, boolean transposed, int k0, int kc, int n0, int nb, int k, int n) {
+        if (nb < NB) Arrays.fill(packed, 0f);
+        if (!transposed) {
+            for (int kk = 0; kk < kc; kk++) {
+                long row = (long) (k0 + kk) * n + n0;
+                for (int j = 0; j < nb; j += L) {
+                    int count = Math.min(L, nb - j);
+                    FloatVector v = count == L ? Lanes.load(b, row + j) : Lanes.loadPartial(b, row + j, count);
+                    v.intoArray(packed, kk * NB + j);
+                }
+            }
+            return;
+        }
+        // B[kk, j] = b[n0 + j, k0 + kk]: read along k (contiguous), widen a vector at a time, write down a column.
+        float[] lane = new float[L];
+        for (int j = 0; j < nb; j++) {
+            long row = (long) (n0 + j) * k + k0;
+            for (int kk = 0; kk < kc; kk += L) {
+                int count = Math.min(L, kc - kk);
+                FloatVector v = count == L ? Lanes.load(b, row + kk) : Lanes.loadPartial(b, row + kk, count);
+                v.intoArray(lane, 0);
+                for (int x = 0; x < count; x++) packed[(kk + x) * NB + j] = lane[x];
+            }
+        }
+    }
+
+    /** The microkernel: {@code c[MR rows, NB columns at cOffset] += strip[MR, kc] * panel[kc, NB]}. */
+    private static void tile(float[] strip, int s, float[] panel, int kc, float[] c, int cOffset, int ldc) {
+        int c0 = cOffset, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        FloatVector a00 = FloatVector.fromArray(F, c, c0), a01 = FloatVector.fromArray(F, c, c0 + L);
+        FloatVector a10 = FloatVector.fromArray(F, c, c1), a11 = FloatVector.fromArray(F, c, c1 + L);
+        FloatVector a20 = FloatVector.fromArray(F, c, c2), a21 = FloatVector.fromArray(F, c, c2 + L);
+        FloatVector a30 = FloatVector.fromArray(F, c, c3), a31 = FloatVector.fromArray(F, c, c3 + L);
+        FloatVector a40 = FloatVector.fromArray(F, c, c4), a41 = FloatVector.fromArray(F, c, c4 + L);
+        FloatVector a50 = FloatVector.fromArray(F, c, c5), a51 = FloatVector.fromArray(F, c, c5 + L);
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector b0 = FloatVector.fromArray(F, panel, kk * NB);
+            FloatVector b1 = FloatVector.fromArray(F, panel, kk * NB + L);
+            int x = s + kk * MR;
+            FloatVector v = FloatVector.broadcast(F, strip[x]);
+            a00 = v.fma(b0, a00);
+            a01 = v.fma(b1, a01);
+            v = FloatVector.broadcast(F, strip[x + 1]);
+            a10 = v.fma(b0, a10);
+            a11 = v.fma(b1, a11);
+            v = FloatVector.broadcast(F, strip[x + 2]);
+            a20 = v.fma(b0, a20);
+            a21 = v.fma(b1, a21);
+            v = FloatVector.broadcast(F, strip[x + 3]);
+            a30 = v.fma(b0, a30);
+            a31 = v.fma(b1, a31);
+            v = FloatVector.broadcast(F, strip[x + 4]);
+            a40 = v.fma(b0, a40);
+            a41 = v.fma(b1, a41);
+            v = FloatVector.broadcast(F, strip[x + 5]);
+            a50 = v.fma(b0, a50);
+            a51 = v.fma(b1, a51);
+        }
+        a00.intoArray(c, c0);
+        a01.intoArray(c, c0 + L);
+        a10.intoArray(c, c1);
+        a11.intoArray(c, c1 + L);
+        a20.intoArray(c, c2);
+        a21.intoArray(c, c2 + L);
+        a30.intoArray(c, c3);
+        a31.intoArray(c, c3 + L);
+        a40.intoArray(c, c4);
+        a41.intoArray(c, c4 + L);
+        a50.intoArray(c, c5);
+        a51.intoArray(c, c5 + L);
+    }
+
+    /** A tile cut by the edge of c: computed in scratch (zero-padded operands), then its valid part added. */
+    private static void edgeTile(float[] strip, int s, float[] panel, int kc, float[] c,
+                                 int i0, int n0, int rows, int cols, int ldc) {
+        float[] scratch = EDGE_TILE.get();
+        Arrays.fill(scratch, 0f);
+        tile(strip, s, panel, kc, scratch, 0, NB);
+        for (int ii = 0; ii < rows; ii++) {
+            int base = (i0 + ii) * ldc + n0;
+            for (int j = 0; j < cols; j++) c[base + j] += scratch[ii * NB + j];
+        }
+    }
+
+    /**
+     * Few rows against a {@code [inDim, outDim]} weight: each thread streams its own contiguous slice of weight
+     * rows into partial sums of every output, four weight rows per pass over its partial sums; then the slices
+     * are summed.
+     */
+    private static void streamRows(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
+        int slices = Math.max(1, Math.min(Parallel.threads(), inDim / 16));
+        int padded = (outDim + L - 1) / L * L;
+        float[][] partial = new float[slices][rows * padded];
+        Parallel.forEach(slices, slice -> {
+            float[] acc = partial[slice];
+            int from = (int) ((long) inDim * slice / slices);
+            int to = (int) ((long) inDim * (slice + 1) / slices);
+            int i = from;
+            for (; i + 4 <= to; i += 4) {
+                long w0 = (long) i * outDim, w1 = w0 + outDim, w2 = w1 + outDim, w3 = w2 + outDim;
+                for (int o = 0; o < outDim; o += L) {
+                    int count = Math.min(L, outDim - o);
+                    FloatVector v0 = count == L ? Lanes.load(weight, w0 + o) : Lanes.loadPartial(weight, w0 + o, count);
+                    FloatVector v1 = count == L ? Lanes.load(weight, w1 + o) : Lanes.loadPartial(weight, w1 + o, count);
+                    FloatVector v2 = count == L ? Lanes.load(weight, w2 + o) : Lanes.loadPartial(weight, w2 + o, count);
+                    FloatVector v3 = count == L ? Lanes.load(weight, w3 + o) : Lanes.loadPartial(weight, w3 + o, count);
+                    for (int r = 0; r < rows; r++) {
+                        int x = r * inDim + i;
+                        int p = r * padded + o;
+                        FloatVector sum = FloatVector.fromArray(F, acc, p);
+                        sum = v0.fma(FloatVector.broadcast(F, in[x]), sum);
+                        sum = v1.fma(FloatVector.broadcast(F, in[x + 1]), sum);
+                        sum = v2.fma(FloatVector.broadcast(F, in[x + 2]), sum);
+                        sum = v3.fma(FloatVector.broadcast(F, in[x + 3]), sum);
+                        sum.intoArray(acc, p);
+                    }
+                }
+            }
+            for (; i < to; i++) {
+                long w0 = (long) i * outDim;
+                for (int o = 0; o < outDim; o += L) {
+                    int count = Math.min(L, outDim - o);
+                    FloatVector v0 = count == L ? Lanes.load(weight, w0 + o) : Lanes.loadPartial(weight, w0 + o, count);
+                    for (int r = 0; r < rows; r++) {
+                        int p = r * padded + o;
+                        v0.fma(FloatVector.broadcast(F, in[r * inDim + i]), FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
+                    }
+                }
+            }
+        });
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < outDim; o += L) {
+                VectorMask<Float> valid = F.indexInRange(o, outDim);
+                FloatVector sum = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, o, valid);
+                for (float[] acc : partial) sum = sum.add(FloatVector.fromArray(F, acc, r * padded + o));
+                sum.intoArray(out, r * outDim + o, valid);
+            }
+        }
+    }
+
+    /** Few rows against an {@code [outDim, inDim]} weight: a dot product per output, threads split the outputs. */
+    private static void dotRows(float[] out, float[] in, Tensor weight, int rows, int inDim, int outDim) {
+        int chunk = 64;
+        Parallel.forEach((outDim + chunk - 1) / chunk, task -> {
+            int end = Math.min(outDim, (task + 1) * chunk);
+            for (int o = task * chunk; o < end; o++) {
+                for (int r = 0; r < rows; r++) {
+                    out[r * outDim + o] = Lanes.dot(in, r * inDim, weight, (long) o * inDim, inDim);
+                }
             }
         });
     }

@@ -1,0 +1,100 @@
+package org.jgpt.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/** The float vector shape every kernel uses, and loads that widen F16/BF16 tensor elements to float lanes. */
+final class Lanes {
+    static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    static final int LENGTH = FLOATS.length();
+    /** Half-width shorts: one short vector widens to exactly one float vector. */
+    private static final VectorSpecies<Short> SHORTS =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private Lanes() {}
+
+    /** {@code LENGTH} elements of {@code t} from flat index {@code i}, widened to float. */
+    static FloatVector load(Tensor t, long i) {
+        MemorySegment data = t.data();
+        return switch (t.dtype()) {
+            case F32 -> FloatVector.fromMemorySegment(FLOATS, data, i * 4, LE);
+            case BF16 -> bf16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE));
+            case F16 -> f16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE));
+        };
+    }
+
+    /** Like {@link #load} for the first {@code count < LENGTH} lanes; the rest are zero. */
+    static FloatVector loadPartial(Tensor t, long i, int count) {
+        MemorySegment data = t.data();
+        return switch (t.dtype()) {
+            case F32 -> FloatVector.fromMemorySegment(FLOATS, data, i * 4, LE, FLOATS.indexInRange(0, count));
+            case BF16 -> bf16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE, SHORTS.indexInRange(0, count)));
+            case F16 -> f16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE, SHORTS.indexInRange(0, count)));
+        };
+    }
+
+    /** BF16 is the top half of an F32: widen and shift into place. */
+    private static FloatVector bf16(ShortVector bits) {
+        return ((IntVector) bits.convertShape(VectorOperators.S2I, INTS, 0))
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
+    /**
+     * F16 to F32 by bit manipulation: the exponent and mantissa, moved into F32 position, read as a float 2^112
+     * too small (the exponent biases differ by 127 - 15); scaling fixes normals and subnormals alike. Infinities and
+     * NaNs (exponent all ones) get the F32 all-ones exponent instead. Then the sign goes back on.
+     */
+    private static FloatVector f16(ShortVector bits) {
+        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, INTS, 0);
+        IntVector magnitude = h.and(0x7fff);
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        FloatVector finite = shifted.reinterpretAsFloats().mul(0x1.0p112f);
+        VectorMask<Float> special = magnitude.compare(VectorOperators.GE, 0x7c00).cast(FLOATS);
+        FloatVector value = finite.blend(shifted.or(0x7f800000).reinterpretAsFloats(), special);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return value.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+
+    /** {@code sum_i x[xOffset + i] * w[wOffset + i]} over {@code n} elements, accumulated in float lanes. */
+    static float dot(float[] x, int xOffset, Tensor w, long wOffset, int n) {
+        FloatVector acc0 = FloatVector.zero(FLOATS), acc1 = FloatVector.zero(FLOATS);
+        int i = 0;
+        for (; i + 2 * LENGTH <= n; i += 2 * LENGTH) {
+            acc0 = load(w, wOffset + i).fma(FloatVector.fromArray(FLOATS, x, xOffset + i), acc0);
+            acc1 = load(w, wOffset + i + LENGTH).fma(FloatVector.fromArray(FLOATS, x, xOffset + i + LENGTH), acc1);
+        }
+        for (; i < n; i += LENGTH) {
+            int count = Math.min(LENGTH, n - i);
+            VectorMask<Float> valid = FLOATS.indexInRange(0, count);
+            acc0 = loadPartial(w, wOffset + i, count).fma(FloatVector.fromArray(FLOATS, x, xOffset + i, valid), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code sum_i x[xOffset + i] * y[yOffset + i]} over {@code n} elements, accumulated in float lanes. */
+    static float dot(float[] x, int xOffset, float[] y, int yOffset, int n) {
+        FloatVector acc0 = FloatVector.zero(FLOATS), acc1 = FloatVector.zero(FLOATS);
+        int i = 0;
+        for (; i + 2 * LENGTH <= n; i += 2 * LENGTH) {
+            acc0 = FloatVector.fromArray(FLOATS, x, xOffset + i).fma(FloatVector.fromArray(FLOATS, y, yOffset + i), acc0);
+            acc1 = FloatVector.fromArray(FLOATS, x, xOffset + i + LENGTH)
+                    .fma(FloatVector.fromArray(FLOATS, y, yOffset + i + LENGTH), acc1);
+        }
+        for (; i < n; i += LENGTH) {
+            VectorMask<Float> valid = FLOATS.indexInRange(i, n);
+            acc0 = FloatVector.fromArray(FLOATS, x, xOffset + i, valid)
+                    .fma(FloatVector.fromArray(FLOATS, y, yOffset + i, valid), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,140 @@
+package org.jgpt.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every matmul path (matrix-vector for few rows, packed GEMM for many) against a naive loop accumulating in
+ * double, on shapes that are not multiples of the vector length, the register tile or the K block, in every dtype.
+ * Tolerance: 1e-5 of the sum of |products| of each output (float accumulation over up to 600 terms), plus 1e-6.
+ */
+class MatmulTest {
+    private static final int[] ROWS = {1, 2, 4, 5, 7, 13, 32};
+    private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}};
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void forwardMatchesNaiveLoop(DType dtype) {
+        Random random = new Random(1);
+        for (int[] shape : IN_OUT) {
+            int inDim = shape[0], outDim = shape[1];
+            TestTensors.Weight w = TestTensors.weight(dtype, TestTensors.random(random, inDim * outDim), inDim, outDim);
+            float[] bias = TestTensors.random(random, outDim);
+            for (int rows : ROWS) {
+                float[] in = TestTensors.random(random, rows * inDim);
+                float[] out = new float[rows * outDim];
+                Matmul.forward(out, in, w.tensor(), bias, rows, inDim, outDim);
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < outDim; o++) {
+                        double sum = bias[o], magnitude = Math.abs(bias[o]);
+                        for (int i = 0; i < inDim; i++) {
+                            double p = (double) in[r * inDim + i] * w.values()[i * outDim + o];
+                            sum += p;
+                            magnitude += Math.abs(p);
+                        }
+                        assertClose(sum, magnitude, out[r * outDim + o], dtype + " forward " + rows + "x" + inDim
+                                + "x" + outDim + " at [" + r + "," + o + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void forwardTransposedMatchesNaiveLoop(DType dtype) {
+        Random random = new Random(2);
+        for (int[] shape : IN_OUT) {
+            int inDim = shape[0], outDim = shape[1];
+            TestTensors.Weight w = TestTensors.weight(dtype, TestTensors.random(random, inDim * outDim), outDim, inDim);
+            for (int rows : ROWS) {
+                float[] in = TestTensors.random(random, rows * inDim);
+                float[] out = new float[rows * outDim];
+                Matmul.forwardTransposed(out, in, w.tensor(), rows, inDim, outDim);
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < outDim; o++) {
+                        double sum = 0, magnitude = 0;
+                        for (int i = 0; i < inDim; i++) {
+                            double p = (double) in[r * inDim + i] * w.values()[o * inDim + i];
+                            sum += p;
+                            magnitude += Math.abs(p);
+                        }
+                        assertClose(sum, magnitude, out[r * outDim + o], dtype + " forwardTransposed " + rows + "x"
+                                + inDim + "x" + outDim + " at [" + r + "," + o + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void backwardWeightAccumulatesTransposedProduct() {
+        Random random = new Random(3);
+        for (int rows : ROWS) {
+            for (int[] shape : IN_OUT) {
+                int inDim = shape[0], outDim = shape[1];
+                float[] in = TestTensors.random(random, rows * inDim);
+                float[] dOut = TestTensors.random(random, rows * outDim + 5); // longer than needed, as scratch may be
+                float[] dWeight = TestTensors.random(random, inDim * outDim);
+                float[] before = dWeight.clone();
+                Matmul.backwardWeight(dWeight, in, dOut, rows, inDim, outDim);
+                for (int i = 0; i < inDim; i++) {
+                    for (int o = 0; o < outDim; o++) {
+                        double sum = before[i * outDim + o], magnitude = Math.abs(sum);
+                        for (int r = 0; r < rows; r++) {
+                            double p = (double) in[r * inDim + i] * dOut[r * outDim + o];
+                            sum += p;
+                            magnitude += Math.abs(p);
+                        }
+                        assertClose(sum, magnitude, dWeight[i * outDim + o], "backwardWeight " + rows + "x" + inDim
+                                + "x" + outDim + " at [" + i + "," + o + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void backwardInputMultipliesByTransposedWeight(DType dtype) {
+        Random random = new Random(4);
+        for (int[] shape : IN_OUT) {
+            int inDim = shape[0], outDim = shape[1];
+            TestTensors.Weight w = TestTensors.weight(dtype, TestTensors.random(random, inDim * outDim), inDim, outDim);
+            for (int rows : ROWS) {
+                float[] dOut = TestTensors.random(random, rows * outDim);
+                float[] dIn = TestTensors.random(random, rows * inDim); // overwritten, not accumulated
+                Matmul.backwardInput(dIn, dOut, w.tensor(), rows, inDim, outDim);
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < inDim; i++) {
+                        double sum = 0, magnitude = 0;
+                        for (int o = 0; o < outDim; o++) {
+                            double p = (double) dOut[r * outDim + o] * w.values()[i * outDim + o];
+                            sum += p;
+                            magnitude += Math.abs(p);
+                        }
+                        assertClose(sum, magnitude, dIn[r * inDim + i], dtype + " backwardInput " + rows + "x" + inDim
+                                + "x" + outDim + " at [" + r + "," + i + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsWeightOfWrongSize() {
+        Tensor w = Tensor.of("h.0.mlp.c_fc.weight", new float[12], 3, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Matmul.forward(new float[5], new float[3], w, null, 1, 3, 5));
+        assertEquals(true, e.getMessage().contains("h.0.mlp.c_fc.weight"), e.getMessage());
+    }
+
+    private static void assertClose(double expected, double magnitude, float actual, String what) {
+        assertEquals(expected, actual, 1e-5 * magnitude + 1e-6, what);
+    }
+}
