@@ -6,9 +6,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.Callable;
+import org.jgpt.io.Checkpoints;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
-import org.jgpt.train.RunLog;
 import org.jgpt.train.TokenDataset;
 import org.jgpt.train.TrainConfig;
 import org.jgpt.train.Trainer;
@@ -72,7 +72,7 @@ final class TrainCommand implements Callable<Integer> {
             if ("scratch".equals(init)) {
                 trainer = Trainer.start(config, modelConfig(), null, out);
             } else {
-                try (GPT2Weights weights = ModelDirectory.loadWeights(Path.of(init))) {
+                try (GPT2Weights weights = Checkpoints.load(Path.of(init))) {
                     trainer = Trainer.start(config, weights.config(), weights, out);
                 }
             }
@@ -107,12 +107,10 @@ final class TrainCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(onInterrupt);
-        RunLog log = new RunLog(trainer.outDir(), trainer.step());
         try {
             trainer.run(new Trainer.Listener() {
                 @Override
                 public void onStep(Trainer.StepMetrics m) {
-                    log.onStep(m);
                     System.err.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | norm %.2f | %,.0f tok/s | ETA %s%n",
                             m.step(), m.maxSteps(), m.loss(), m.learningRate(), m.gradNorm(), m.tokensPerSecond(),
                             duration(m.secondsLeft()));
@@ -120,13 +118,11 @@ final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void onValidation(int step, double loss) {
-                    log.onValidation(step, loss);
                     System.err.printf(Locale.ROOT, "step %d | validation loss %.4f (perplexity %.2f)%n", step, loss, Math.exp(loss));
                 }
 
                 @Override
                 public void onCheckpoint(int step, Path checkpoint) {
-                    log.onCheckpoint(step, checkpoint);
                     System.err.println("saved " + checkpoint);
                 }
             }, stop::get);

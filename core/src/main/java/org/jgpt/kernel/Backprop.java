@@ -88,32 +88,7 @@ public final class Backprop {
         }
     }
 
-    // ---- linear layers (Conv1D: weight [in, out]) ---------------------------------------------------------------
-
-    /** {@code dIn[r, i] += sum_o dOut[r, o] · weight[i, o]}: the input gradient of {@code out = in · W}, W [in, out]. */
-    public static void inputGradient(float[] dIn, float[] dOut, float[] weight, int rows, int inDim, int outDim) {
-        Parallel.forEach(rows, r -> {
-            int outBase = r * outDim;
-            for (int i = 0; i < inDim; i++) {
-                int wBase = i * outDim;
-                float sum = 0f;
-                for (int o = 0; o < outDim; o++) sum += dOut[outBase + o] * weight[wBase + o];
-                dIn[r * inDim + i] += sum;
-            }
-        });
-    }
-
-    /** {@code dWeight[i, o] += sum_r in[r, i] · dOut[r, o]}: the weight gradient of {@code out = in · W}. */
-    public static void weightGradient(float[] dWeight, float[] in, float[] dOut, int rows, int inDim, int outDim) {
-        Parallel.forEach(inDim, i -> {
-            int wBase = i * outDim;
-            for (int r = 0; r < rows; r++) {
-                float x = in[r * inDim + i];
-                int outBase = r * outDim;
-                for (int o = 0; o < outDim; o++) dWeight[wBase + o] += x * dOut[outBase + o];
-            }
-        });
-    }
+    // ---- linear layers (Conv1D: weight [in, out]); their matmuls are Matmul.forward, backwardInput, backwardWeight --
 
     /** {@code dBias[o] += sum_r dOut[r, o]}. */
     public static void biasGradient(float[] dBias, float[] dOut, int rows, int outDim) {

@@ -13,7 +13,7 @@ import java.util.Locale;
  * training and validation loss curves, redrawn at each validation and checkpoint. On resume, rows past the
  * checkpoint's step are dropped, so the file reads as one uninterrupted run.
  */
-public final class RunLog implements Trainer.Listener {
+final class RunLog implements Trainer.Listener {
     private static final String HEADER = "step,train_loss,val_loss,learning_rate,grad_norm,tokens_per_second";
     private final Path csv;
     private final Path png;
@@ -21,7 +21,7 @@ public final class RunLog implements Trainer.Listener {
     private final List<double[]> valLoss = new ArrayList<>();
     private final List<String> rows = new ArrayList<>();
 
-    public RunLog(Path outDir, int resumedStep) throws IOException {
+    RunLog(Path outDir, int resumedStep) throws IOException {
         this.csv = outDir.resolve("metrics.csv");
         this.png = outDir.resolve("loss.png");
         Files.createDirectories(outDir);

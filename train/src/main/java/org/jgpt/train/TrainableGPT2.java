@@ -220,7 +220,7 @@ public final class TrainableGPT2 {
         int v = config.vocabSize();
         Backprop.crossEntropyBackward(logits, targets, rows, v, lossScale);
         Matmul.forward(dC, logits, wteTensor, null, rows, v, c);
-        Backprop.weightGradient(wte.grad(), logits, lnF, rows, v, c);
+        Matmul.backwardWeight(wte.grad(), logits, lnF, rows, v, c);
         Arrays.fill(dResidual, 0f);
         Backprop.layerNormBackward(dResidual, lnFWeight.grad(), lnFBias.grad(), dC, residual[blocks.length],
                 lnFWeight.value(), lnFMean, lnFRstd, rows, c);
@@ -319,32 +319,28 @@ public final class TrainableGPT2 {
             // mlp branch: out = mid + dropout(c_proj(gelu(c_fc(ln_2(mid)))))
             System.arraycopy(dResidual, 0, dC, 0, n);
             if (trainingMode) Backprop.applyMask(dC, mlpMask, n);
-            Backprop.weightGradient(fcProjWeight.grad(), hiddenGelu, dC, rows, inner, c);
+            Matmul.backwardWeight(fcProjWeight.grad(), hiddenGelu, dC, rows, inner, c);
             Backprop.biasGradient(fcProjBias.grad(), dC, rows, c);
-            Arrays.fill(dHidden2, 0f);
-            Backprop.inputGradient(dHidden2, dC, fcProjWeight.value(), rows, inner, c);
+            Matmul.backwardInput(dHidden2, dC, fcProjTensor, rows, inner, c);
             Arrays.fill(dHidden, 0f);
             Backprop.geluBackward(dHidden, hidden, dHidden2, rows * inner);
-            Backprop.weightGradient(fcWeight.grad(), ln2, dHidden, rows, c, inner);
+            Matmul.backwardWeight(fcWeight.grad(), ln2, dHidden, rows, c, inner);
             Backprop.biasGradient(fcBias.grad(), dHidden, rows, inner);
-            Arrays.fill(dC2, 0f);
-            Backprop.inputGradient(dC2, dHidden, fcWeight.value(), rows, c, inner);
+            Matmul.backwardInput(dC2, dHidden, fcTensor, rows, c, inner);
             Backprop.layerNormBackward(dResidual, ln2Weight.grad(), ln2Bias.grad(), dC2, residualMid, ln2Weight.value(),
                     ln2Mean, ln2Rstd, rows, c);
             // attention branch: mid = in + dropout(c_proj(attn(c_attn(ln_1(in)))))
             System.arraycopy(dResidual, 0, dC, 0, n);
             if (trainingMode) Backprop.applyMask(dC, projMask, n);
-            Backprop.weightGradient(projWeight.grad(), attOut, dC, rows, c, c);
+            Matmul.backwardWeight(projWeight.grad(), attOut, dC, rows, c, c);
             Backprop.biasGradient(projBias.grad(), dC, rows, c);
-            Arrays.fill(dC2, 0f);
-            Backprop.inputGradient(dC2, dC, projWeight.value(), rows, c, c);
+            Matmul.backwardInput(dC2, dC, projTensor, rows, c, c);
             Arrays.fill(dQkv, 0f);
             Backprop.attentionBackward(dQkv, dC2, qkv, att, trainingMode ? attMask : null, batch, seqLen, c,
                     config.nHead(), attentionScale);
-            Backprop.weightGradient(attnWeight.grad(), ln1, dQkv, rows, c, 3 * c);
+            Matmul.backwardWeight(attnWeight.grad(), ln1, dQkv, rows, c, 3 * c);
             Backprop.biasGradient(attnBias.grad(), dQkv, rows, 3 * c);
-            Arrays.fill(dC2, 0f);
-            Backprop.inputGradient(dC2, dQkv, attnWeight.value(), rows, c, 3 * c);
+            Matmul.backwardInput(dC2, dQkv, attnTensor, rows, c, 3 * c);
             Backprop.layerNormBackward(dResidual, ln1Weight.grad(), ln1Bias.grad(), dC2, in, ln1Weight.value(),
                     ln1Mean, ln1Rstd, rows, c);
         }

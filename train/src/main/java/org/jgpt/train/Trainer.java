@@ -1,7 +1,6 @@
 package org.jgpt.train;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 import org.jgpt.model.GPT2Config;
@@ -92,10 +91,29 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Trains until {@code maxSteps}, or until {@code stop} answers true after a step; either way the last step is
-     * checkpointed before returning.
+     * checkpointed before returning. Metrics go to the listener and to the run's metrics.csv and loss.png.
      */
-    public void run(Listener listener, BooleanSupplier stop) throws IOException {
-        Files.createDirectories(outDir);
+    public void run(Listener progress, BooleanSupplier stop) throws IOException {
+        RunLog log = new RunLog(outDir, step);
+        Listener listener = new Listener() {
+            @Override
+            public void onStep(StepMetrics metrics) {
+                log.onStep(metrics);
+                progress.onStep(metrics);
+            }
+
+            @Override
+            public void onValidation(int step, double loss) {
+                log.onValidation(step, loss);
+                progress.onValidation(step, loss);
+            }
+
+            @Override
+            public void onCheckpoint(int step, Path checkpoint) {
+                log.onCheckpoint(step, checkpoint);
+                progress.onCheckpoint(step, checkpoint);
+            }
+        };
         int rows = config.batchSize() * config.seqLen();
         int[] inputs = new int[rows];
         int[] targets = new int[rows];

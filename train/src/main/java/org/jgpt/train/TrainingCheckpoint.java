@@ -11,10 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.jgpt.io.Checkpoints;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
+import org.jgpt.kernel.DType;
 import org.jgpt.kernel.Tensor;
 import org.jgpt.model.GPT2Config;
+import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 
 /**
@@ -32,7 +35,6 @@ public final class TrainingCheckpoint {
     static final String PREFIX = "checkpoint-";
     private static final String STATE = "trainer_state.json";
     private static final String OPTIMIZER = "optimizer.safetensors";
-    private static final String MODEL = "model.safetensors";
     private static final String CONFIG = "config.json";
     private static final int KEEP = 2;
 
@@ -50,17 +52,14 @@ public final class TrainingCheckpoint {
         Directories.deleteRecursively(temp);
         Files.createDirectories(temp);
         try {
-            Files.writeString(temp.resolve(CONFIG), model.config().toJson());
-            List<Tensor> weights = new ArrayList<>();
+            Checkpoints.save(model.weights(), temp, DType.F32);
             List<Tensor> moments = new ArrayList<>();
             List<TrainableGPT2.Parameter> parameters = model.parameters();
             for (int i = 0; i < parameters.size(); i++) {
                 TrainableGPT2.Parameter p = parameters.get(i);
-                weights.add(Tensor.of(p.name(), p.value(), p.shape()));
                 moments.add(Tensor.of(p.name() + ".exp_avg", optimizer.firstMoments()[i], p.shape()));
                 moments.add(Tensor.of(p.name() + ".exp_avg_sq", optimizer.secondMoments()[i], p.shape()));
             }
-            Safetensors.write(temp.resolve(MODEL), weights, Map.of("format", "pt"));
             Safetensors.write(temp.resolve(OPTIMIZER), moments, Map.of("step", Integer.toString(optimizer.steps())));
             tokenizer.save(temp);
             Map<String, Object> state = new LinkedHashMap<>();
@@ -98,12 +97,13 @@ public final class TrainingCheckpoint {
 
     /** Loads a checkpoint's parameters and optimizer moments into a model and optimizer of the same shape. */
     public static void restore(Path checkpoint, TrainableGPT2 model, AdamW optimizer) throws IOException {
-        try (Safetensors weights = Safetensors.open(checkpoint.resolve(MODEL));
-             Safetensors moments = Safetensors.open(checkpoint.resolve(OPTIMIZER))) {
+        try (GPT2Weights weights = Checkpoints.load(checkpoint)) {
+            model.load(weights);
+        }
+        try (Safetensors moments = Safetensors.open(checkpoint.resolve(OPTIMIZER))) {
             List<TrainableGPT2.Parameter> parameters = model.parameters();
             for (int i = 0; i < parameters.size(); i++) {
                 TrainableGPT2.Parameter p = parameters.get(i);
-                read(weights.tensor(p.name()), p.value());
                 read(moments.tensor(p.name() + ".exp_avg"), optimizer.firstMoments()[i]);
                 read(moments.tensor(p.name() + ".exp_avg_sq"), optimizer.secondMoments()[i]);
             }
