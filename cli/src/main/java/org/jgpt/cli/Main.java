@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
         description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
-                PrepareCommand.class,
-                TrainCommand.class,
+                GenerateCommand.class, ScoreCommand.class,
+                PrepareCommand.class, TrainCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
