@@ -1,11 +1,17 @@
 package org.jgpt.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The layers of GPT-2 training, llm.c style: each layer's training forward (which keeps what its backward needs)
  * beside its backward. Backward functions accumulate ({@code +=}) into gradient buffers, so a buffer read by two
  * branches (the residual stream) collects both. Shapes use R = rows (batch × time), C = channels.
  */
 public final class Backprop {
+    private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final int L = Lanes.LENGTH;
     private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
 
     private Backprop() {}
@@ -116,59 +122,97 @@ public final class Backprop {
 
     // ---- tanh-GELU ---------------------------------------------------------------------------------------------
 
+    /** {@code dIn[i] += gelu'(in[i]) · dOut[i]}, for GPT-2's tanh GELU. */
     public static void geluBackward(float[] dIn, float[] in, float[] dOut, int n) {
-        for (int i = 0; i < n; i++) {
-            float x = in[i];
-            float cube = 0.044715f * x * x * x;
-            float tanhOut = (float) Math.tanh(GELU_SCALE * (x + cube));
-            float sech2 = 1f - tanhOut * tanhOut;
-            float local = 0.5f * (1f + tanhOut) + x * 0.5f * sech2 * GELU_SCALE * (1f + 3f * 0.044715f * x * x);
-            dIn[i] += local * dOut[i];
-        }
+        int chunk = 1 << 14;
+        Parallel.forEach((n + chunk - 1) / chunk, c -> {
+            int end = Math.min(n, (c + 1) * chunk);
+            int i = c * chunk;
+            for (; i < end; i += L) {
+                var valid = F.indexInRange(i, end);
+                FloatVector x = FloatVector.fromArray(F, in, i, valid);
+                FloatVector x2 = x.mul(x);
+                FloatVector u = x2.mul(0.044715f).add(1f).mul(x).mul(GELU_SCALE);
+                FloatVector tanh = u.lanewise(VectorOperators.TANH);
+                FloatVector sech2 = tanh.mul(tanh).neg().add(1f);
+                FloatVector local = tanh.add(1f).mul(0.5f)
+                        .add(x.mul(0.5f).mul(sech2).mul(x2.mul(3f * 0.044715f).add(1f)).mul(GELU_SCALE));
+                FloatVector.fromArray(F, dIn, i, valid).add(local.mul(FloatVector.fromArray(F, dOut, i, valid)))
+                        .intoArray(dIn, i, valid);
+            }
+        });
     }
 
     // ---- causal self-attention ---------------------------------------------------------------------------------
+
+    /** Per-thread scratch for one (sequence, head): its q, k, v rows, their transposes, and their gradients. */
+    private static final ThreadLocal<float[][]> HEAD_SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+
+    private static float[][] headScratch(int seqLen, int headDim) {
+        float[][] s = HEAD_SCRATCH.get();
+        int size = seqLen * headDim;
+        if (s.length == 0 || s[0].length < size || s[8].length < seqLen) {
+            s = new float[][] {new float[size], new float[size], new float[size], new float[size], new float[size],
+                    new float[size], new float[size], new float[size], new float[seqLen], new float[seqLen]};
+            HEAD_SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /** Copies head {@code h} of q, k and v for sequence {@code b} into contiguous [T, headDim] rows (and kᵀ, vᵀ). */
+    private static void gatherHead(float[][] s, float[] qkv, int b, int h, int seqLen, int dim, int headDim) {
+        float[] q = s[0], k = s[1], v = s[2], kT = s[3], vT = s[4];
+        for (int t = 0; t < seqLen; t++) {
+            int base = (b * seqLen + t) * 3 * dim + h * headDim;
+            System.arraycopy(qkv, base, q, t * headDim, headDim);
+            System.arraycopy(qkv, base + dim, k, t * headDim, headDim);
+            System.arraycopy(qkv, base + 2 * dim, v, t * headDim, headDim);
+            for (int d = 0; d < headDim; d++) {
+                kT[d * seqLen + t] = k[t * headDim + d];
+                vT[d * seqLen + t] = v[t * headDim + d];
+            }
+        }
+    }
+
+    /** {@code row[0, n) += a · x[xOffset, xOffset + n)}, vectorised. */
+    private static void axpy(float[] row, int rowOffset, float a, float[] x, int xOffset, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector.fromArray(F, x, xOffset + i)
+                    .fma(av, FloatVector.fromArray(F, row, rowOffset + i)).intoArray(row, rowOffset + i);
+        }
+        for (; i < n; i++) row[rowOffset + i] += a * x[xOffset + i];
+    }
 
     /**
      * Causal attention over packed {@code qkv} ([R, 3C]: q, k, v). Keeps the softmax probabilities in {@code att}
      * ([batch, nHead, T, T], row t holds positions 0..t) for the backward; writes {@code out} [R, C].
      * {@code dropout}, when not null, is a mask of att's shape applied to the probabilities before they weight V.
+     * One task per (sequence, head); the scores are vectorised over key positions (against kᵀ), the output over the
+     * head dimension.
      */
     public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int batch, int seqLen,
                                         int dim, int nHead, float scale) {
         int headDim = dim / nHead;
-        int stride = 3 * dim;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
             int h = task % nHead;
+            float[][] s = headScratch(seqLen, headDim);
+            gatherHead(s, qkv, b, h, seqLen, dim, headDim);
+            float[] q = s[0], v = s[2], kT = s[3], outRow = s[8];
             for (int t = 0; t < seqLen; t++) {
-                int qBase = (b * seqLen + t) * stride + h * headDim;
                 int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int u = 0; u <= t; u++) {
-                    int kBase = (b * seqLen + u) * stride + dim + h * headDim;
-                    float dot = 0f;
-                    for (int d = 0; d < headDim; d++) dot += qkv[qBase + d] * qkv[kBase + d];
-                    dot *= scale;
-                    att[attBase + u] = dot;
-                    max = Math.max(max, dot);
-                }
-                float sum = 0f;
-                for (int u = 0; u <= t; u++) {
-                    float e = (float) Math.exp(att[attBase + u] - max);
-                    att[attBase + u] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                for (int u = 0; u <= t; u++) att[attBase + u] *= inv;
-                for (int u = t + 1; u < seqLen; u++) att[attBase + u] = 0f;
-                int oBase = (b * seqLen + t) * dim + h * headDim;
-                for (int d = 0; d < headDim; d++) out[oBase + d] = 0f;
-                for (int u = 0; u <= t; u++) {
+                int visible = t + 1;
+                java.util.Arrays.fill(att, attBase, attBase + seqLen, 0f);
+                for (int d = 0; d < headDim; d++) axpy(att, attBase, q[t * headDim + d] * scale, kT, d * seqLen, visible);
+                Activations.softmax(att, attBase, visible);
+                java.util.Arrays.fill(outRow, 0, headDim, 0f);
+                for (int u = 0; u < visible; u++) {
                     float p = dropout == null ? att[attBase + u] : att[attBase + u] * dropout[attBase + u];
-                    int vBase = (b * seqLen + u) * stride + 2 * dim + h * headDim;
-                    for (int d = 0; d < headDim; d++) out[oBase + d] += p * qkv[vBase + d];
+                    axpy(outRow, 0, p, v, u * headDim, headDim);
                 }
+                System.arraycopy(outRow, 0, out, (b * seqLen + t) * dim + h * headDim, headDim);
             }
         });
     }
@@ -177,35 +221,42 @@ public final class Backprop {
     public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout, int batch,
                                          int seqLen, int dim, int nHead, float scale) {
         int headDim = dim / nHead;
-        int stride = 3 * dim;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
             int h = task % nHead;
-            float[] dAtt = new float[seqLen];
+            float[][] s = headScratch(seqLen, headDim);
+            gatherHead(s, qkv, b, h, seqLen, dim, headDim);
+            float[] q = s[0], k = s[1], vT = s[4], dq = s[5], dk = s[6], dv = s[7], dScores = s[8], dOutRow = s[9];
+            java.util.Arrays.fill(dq, 0, seqLen * headDim, 0f);
+            java.util.Arrays.fill(dk, 0, seqLen * headDim, 0f);
+            java.util.Arrays.fill(dv, 0, seqLen * headDim, 0f);
             for (int t = 0; t < seqLen; t++) {
                 int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int oBase = (b * seqLen + t) * dim + h * headDim;
-                for (int u = 0; u <= t; u++) {
-                    int vBase = (b * seqLen + u) * stride + 2 * dim + h * headDim;
+                int visible = t + 1;
+                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutRow, 0, headDim);
+                // dP[u] = dOut · v[u], through the dropout mask; dv[u] += p[u] · dOut
+                java.util.Arrays.fill(dScores, 0, visible, 0f);
+                for (int d = 0; d < headDim; d++) axpy(dScores, 0, dOutRow[d], vT, d * seqLen, visible);
+                for (int u = 0; u < visible; u++) {
                     float keep = dropout == null ? 1f : dropout[attBase + u];
-                    float p = att[attBase + u] * keep;
-                    float dot = 0f;
-                    for (int d = 0; d < headDim; d++) {
-                        dot += dOut[oBase + d] * qkv[vBase + d];
-                        dQkv[vBase + d] += p * dOut[oBase + d];
-                    }
-                    dAtt[u] = dot * keep;
+                    axpy(dv, u * headDim, att[attBase + u] * keep, dOutRow, 0, headDim);
+                    dScores[u] *= keep;
                 }
+                // softmax backward: dS[u] = p[u] (dP[u] - sum_w p[w] dP[w]), then the scale
                 float weighted = 0f;
-                for (int u = 0; u <= t; u++) weighted += att[attBase + u] * dAtt[u];
-                int qBase = (b * seqLen + t) * stride + h * headDim;
-                for (int u = 0; u <= t; u++) {
-                    float dScore = att[attBase + u] * (dAtt[u] - weighted) * scale;
-                    int kBase = (b * seqLen + u) * stride + dim + h * headDim;
-                    for (int d = 0; d < headDim; d++) {
-                        dQkv[qBase + d] += dScore * qkv[kBase + d];
-                        dQkv[kBase + d] += dScore * qkv[qBase + d];
-                    }
+                for (int u = 0; u < visible; u++) weighted += att[attBase + u] * dScores[u];
+                for (int u = 0; u < visible; u++) {
+                    float dScore = att[attBase + u] * (dScores[u] - weighted) * scale;
+                    axpy(dq, t * headDim, dScore, k, u * headDim, headDim);
+                    axpy(dk, u * headDim, dScore, q, t * headDim, headDim);
+                }
+            }
+            for (int t = 0; t < seqLen; t++) {
+                int base = (b * seqLen + t) * 3 * dim + h * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    dQkv[base + d] += dq[t * headDim + d];
+                    dQkv[base + dim + d] += dk[t * headDim + d];
+                    dQkv[base + 2 * dim + d] += dv[t * headDim + d];
                 }
             }
         });
