@@ -66,8 +66,10 @@ public final class LossPlot {
         for (int i = 0; i <= 5; i++) {
             double value = axes.minY + (axes.maxY - axes.minY) * i / 5;
             g.drawString(String.format(Locale.ROOT, "%.2f", value), 20, axes.y(value) + 4);
-            double step = maxStep * i / 5;
-            String label = String.format(Locale.ROOT, "%d", Math.round(step));
+        }
+        long tick = niceTick(maxStep / 5);
+        for (long step = 0; step <= maxStep; step += tick) {
+            String label = Long.toString(step);
             g.drawString(label, axes.x(step) - g.getFontMetrics().stringWidth(label) / 2, HEIGHT - BOTTOM + 18);
         }
         g.drawString("step", (WIDTH - LEFT - RIGHT) / 2 + LEFT - 12, HEIGHT - 20);
@@ -91,6 +93,17 @@ public final class LossPlot {
         Path temp = png.resolveSibling(png.getFileName() + ".tmp");
         ImageIO.write(image, "png", temp.toFile());
         Files.move(temp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The smallest of 1, 2 or 5 times a power of ten that is at least {@code rough} (and at least 1). */
+    private static long niceTick(double rough) {
+        long power = 1;
+        while (true) {
+            for (long m : new long[] {1, 2, 5}) {
+                if (m * power >= rough) return m * power;
+            }
+            power *= 10;
+        }
     }
 
     private static void drawSeries(Graphics2D g, Axes axes, List<double[]> points, Color color, boolean markers) {
