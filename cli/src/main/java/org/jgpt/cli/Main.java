@@ -12,10 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
                 GenerateCommand.class, ScoreCommand.class,
-                TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
-                GenerateCommand.class, ScoreCommand.class,
                 PrepareCommand.class, TrainCommand.class,
-                BenchCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {
