@@ -1,7 +1,6 @@
 package org.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -133,7 +132,7 @@ public final class Backprop {
                 FloatVector x = FloatVector.fromArray(F, in, i, valid);
                 FloatVector x2 = x.mul(x);
                 FloatVector u = x2.mul(0.044715f).add(1f).mul(x).mul(GELU_SCALE);
-                FloatVector tanh = u.lanewise(VectorOperators.TANH);
+                FloatVector tanh = VectorMath.tanh(u);
                 FloatVector sech2 = tanh.mul(tanh).neg().add(1f);
                 FloatVector local = tanh.add(1f).mul(0.5f)
                         .add(x.mul(0.5f).mul(sech2).mul(x2.mul(3f * 0.044715f).add(1f)).mul(GELU_SCALE));
