@@ -15,6 +15,7 @@ import org.jgpt.model.GPT2Model;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.model.KVCache;
 import org.jgpt.model.LayerWeights;
+import org.jgpt.train.TrainingBenchmark;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,12 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 + " prompt, then time single-token steps; prefill: time one forward over the prompt. An untimed run of"
                 + " the same work (at most 16 decode steps) warms the JIT first.")
 final class BenchCommand implements Callable<Integer> {
-    enum Mode { decode, prefill }
+    enum Mode { decode, prefill, train }
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "MODE", description = "decode or prefill.")
+    @Parameters(paramLabel = "MODE", description = "decode, prefill or train.")
     Mode mode;
 
     @ArgGroup
@@ -55,8 +56,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "64", paramLabel = "N", description = "Decode steps to time (default ${DEFAULT-VALUE}).")
     int tokens;
 
+    @Option(names = "--batch", defaultValue = "4", paramLabel = "B", description = "train: sequences per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq", defaultValue = "256", paramLabel = "T", description = "train: tokens per sequence (default ${DEFAULT-VALUE}).")
+    int seq;
+
+    @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "train: timed steps, after one untimed (default ${DEFAULT-VALUE}).")
+    int trainSteps;
+
     @Override
     public Integer call() throws Exception {
+        if (mode == Mode.train) return benchTraining();
         int promptTokens = prompt != null ? prompt : mode == Mode.prefill ? 512 : 64;
         if (promptTokens < 1) throw new IllegalArgumentException("--prompt must be at least 1");
         if (tokens < 1) throw new IllegalArgumentException("--tokens must be at least 1");
@@ -99,6 +110,48 @@ final class BenchCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(Json.write(result));
             return 0;
         }
+    }
+
+    private int benchTraining() throws Exception {
+        if (batch < 1 || seq < 1 || trainSteps < 1) throw new IllegalArgumentException("--batch, --seq and --steps must be at least 1");
+        GPT2Config config;
+        String name;
+        if (source.modelDir != null) {
+            config = GPT2Config.load(source.modelDir.resolve("config.json"));
+            name = source.modelDir + " (config, random weights)";
+        } else {
+            String preset = source.preset != null ? source.preset : "gpt2";
+            config = GPT2Config.preset(preset);
+            name = preset + " (random)";
+        }
+        TrainingBenchmark.Result r = TrainingBenchmark.run(config, batch, seq, trainSteps, 1234);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("mode", "train");
+        result.put("model", name);
+        result.put("threads", Parallel.threads());
+        result.put("batch", batch);
+        result.put("seq", seq);
+        result.put("steps", trainSteps);
+        result.put("seconds_per_step", r.secondsPerStep());
+        result.put("tokens_per_second", r.tokensPerSecond());
+        result.put("model_gflops", r.modelGflops());
+        result.put("gemm_gflops", r.gemmGflops());
+        result.put("mfu", r.mfu());
+        result.put("peak_rss_bytes", peakResidentBytes());
+        spec.commandLine().getOut().println(Json.write(result));
+        return 0;
+    }
+
+    /** The process's peak resident set (VmHWM), or -1 where /proc is not there. */
+    private static long peakResidentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /** Prefills the prompt, then decodes {@code steps} tokens greedily: seconds of the steps, or of the prefill if none. */

@@ -189,4 +189,21 @@ class ModelCommandsTest {
             assertEquals(mode.equals("decode") ? 4L : 8L, json.get("tokens"));
         }
     }
+
+    @Test
+    void benchTrainReportsThroughputUtilisationAndMemory() {
+        Path tiny = MODEL.resolveSibling("tiny-f32");
+        Run run = run("bench", "train", "--model", tiny.toString(), "--batch", "2", "--seq", "8", "--steps", "2");
+        assertEquals(0, run.exitCode(), run.err());
+        Map<String, Object> json = Json.parseObject(run.out().strip());
+        assertEquals("train", json.get("mode"));
+        assertEquals(2L, json.get("batch"));
+        assertEquals(8L, json.get("seq"));
+        double tokensPerSecond = ((Number) json.get("tokens_per_second")).doubleValue();
+        double secondsPerStep = ((Number) json.get("seconds_per_step")).doubleValue();
+        assertEquals(16 / secondsPerStep, tokensPerSecond, 1e-6 * tokensPerSecond);
+        assertTrue(((Number) json.get("mfu")).doubleValue() > 0, run.out());
+        assertTrue(((Number) json.get("gemm_gflops")).doubleValue() > 0, run.out());
+        assertTrue(((Number) json.get("peak_rss_bytes")).longValue() > 0, run.out());
+    }
 }

@@ -12,8 +12,7 @@ import org.jgpt.model.GPT2Config;
  */
 public final class TrainingBenchmark {
     /** Medians over the timed steps; {@code mfu} is model FLOP/s over {@code gemmGflops}. */
-    public record Result(double tokensPerSecond, double secondsPerStep, double modelGflops, double gemmGflops, double mfu,
-                         long peakHeapBytes) {}
+    public record Result(double tokensPerSecond, double secondsPerStep, double modelGflops, double gemmGflops, double mfu) {}
 
     private TrainingBenchmark() {}
 
@@ -26,7 +25,6 @@ public final class TrainingBenchmark {
         int[] inputs = new int[rows];
         int[] targets = new int[rows];
         double[] seconds = new double[steps];
-        long peakHeap = 0;
         for (int step = -1; step < steps; step++) { // step -1 warms up the JIT
             for (int i = 0; i < rows; i++) {
                 inputs[i] = random.nextInt(config.vocabSize());
@@ -38,15 +36,13 @@ public final class TrainingBenchmark {
             model.backward(1f);
             optimizer.step(6e-4f, 1f);
             if (step >= 0) seconds[step] = (System.nanoTime() - start) / 1e9;
-            Runtime rt = Runtime.getRuntime();
-            peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory());
         }
         Arrays.sort(seconds);
         double perStep = seconds[steps / 2];
         double flops = flopsPerStep(config, batch, seqLen);
         double gemm = gemmGflops();
         double modelGflops = flops / perStep / 1e9;
-        return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm, peakHeap);
+        return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm);
     }
 
     /**
