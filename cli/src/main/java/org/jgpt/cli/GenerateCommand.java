@@ -25,7 +25,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json, weights).")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (config.json, weights); default: the built-in demo model.")
     Path modelDir;
 
     @Option(names = "--max-tokens", defaultValue = "50", paramLabel = "N", description = "New tokens at most (default ${DEFAULT-VALUE}).")
@@ -66,7 +66,7 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationOptions options = new GenerationOptions(maxTokens, greedy ? 0f : temperature, topK, topP,
                 repetitionPenalty, stop, seed != null ? seed : ThreadLocalRandom.current().nextLong(), samples, truncate);
         PrintWriter out = spec.commandLine().getOut();
-        try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
             Generator generator = new Generator(new GPT2Model(dir.weights()), dir.tokenizer());
             if (!prompts.isEmpty()) {
                 generator.generate(prompts, options, new InOrder(out, prompts.size() * samples));

@@ -9,6 +9,22 @@ import org.jgpt.tokenizer.GPT2Tokenizer;
 /** What a model directory holds: config.json and weights, and the tokenizer files when they are not GPT-2's own. */
 record ModelDirectory(GPT2Weights weights, GPT2Tokenizer tokenizer) implements AutoCloseable {
 
+    /** Where the built-in demo model lives: {@code models/demo} under the installation ({@code -Djgpt.home}). */
+    static Path builtInModel() {
+        return Path.of(System.getProperty("jgpt.home", "."), "models", "demo");
+    }
+
+    /** {@code dir}, or the built-in demo model when no {@code --model} was given. */
+    static ModelDirectory openOrBuiltIn(Path dir) {
+        if (dir != null) return open(dir);
+        Path builtIn = builtInModel();
+        if (!Files.isDirectory(builtIn)) {
+            throw new IllegalArgumentException("no --model given and the built-in demo model is missing at " + builtIn
+                    + "; pass --model DIR (a Hugging Face GPT-2 folder)");
+        }
+        return open(builtIn);
+    }
+
     static ModelDirectory open(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         GPT2Weights weights = Checkpoints.load(dir);

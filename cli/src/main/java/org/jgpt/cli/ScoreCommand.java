@@ -27,7 +27,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json, weights).")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (config.json, weights); default: the built-in demo model.")
     Path modelDir;
 
     @Option(names = "--bos", description = "Put <|endoftext|> before the text, so that its first token is scored too.")
@@ -46,7 +46,7 @@ final class ScoreCommand implements Callable<Integer> {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file + ": no such file");
         }
-        try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
             int[] encoded = dir.tokenizer().encode(text);
             int[] tokens = new int[encoded.length + (bos ? 1 : 0)];
             if (bos) tokens[0] = dir.tokenizer().endOfText();

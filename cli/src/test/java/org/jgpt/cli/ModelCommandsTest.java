@@ -206,4 +206,29 @@ class ModelCommandsTest {
         assertTrue(((Number) json.get("gemm_gflops")).doubleValue() > 0, run.out());
         assertTrue(((Number) json.get("peak_rss_bytes")).longValue() > 0, run.out());
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void withoutModelTheBuiltInModelUnderJgptHomeIsUsed() throws IOException {
+        Path demo = Files.createDirectories(tmp.resolve("home/models/demo"));
+        for (String file : List.of("config.json", "model.safetensors", "vocab.json", "merges.txt")) {
+            Files.copy(MODEL.resolve(file), demo.resolve(file));
+        }
+        Map<String, Object> greedy = (Map<String, Object>) expected().get("greedy");
+        String previous = System.getProperty("jgpt.home");
+        try {
+            System.setProperty("jgpt.home", tmp.resolve("home").toString());
+            Run run = run("generate", "--greedy", "--max-tokens", "50", (String) greedy.get("prompt_text"));
+            assertEquals(0, run.exitCode(), run.err());
+            assertEquals(TOKENIZER.decode(ints(greedy.get("tokens"))) + "\n", run.out());
+
+            System.setProperty("jgpt.home", tmp.resolve("nowhere").toString());
+            Run missing = run("generate", "Hello");
+            assertNotEquals(0, missing.exitCode());
+            assertTrue(missing.err().contains("built-in demo model is missing"), missing.err());
+        } finally {
+            if (previous == null) System.clearProperty("jgpt.home");
+            else System.setProperty("jgpt.home", previous);
+        }
+    }
 }
