@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
-                GenerateCommand.class, ScoreCommand.class, BenchCommand.class,
+                GenerateCommand.class, ScoreCommand.class, BenchCommand.class, EvalCommand.class, OverlapCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
