@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Test;
  * Every task against the PyTorch reference (scripts/reference/eval_reference.py) on the full-vocab fixture (a
  * 2-layer GPT-2 with GPT-2's tokenizer, n_positions 64) and the hand-made samples in data/fixtures/eval: the token
  * ids each task builds (the reference encodes with its own BPE), the tokens greedy decoding picks, and every
- * log-probability, within {@value #TOLERANCE_PER_TOKEN} nats per scored token (the fixture's logits agree to 1e-4;
- * a sum over n tokens is allowed n times that), cosine similarities within 1e-4.
+ * log-probability, within {@value #TOLERANCE_PER_TOKEN} nats per scored token (a sum over n tokens is allowed n times
+ * that; float32 forwards in different orders agree to about 1e-8 per token here), cosine similarities within 1e-4.
  */
 class ReferenceParityTest {
-    static final double TOLERANCE_PER_TOKEN = 2e-4;
+    static final double TOLERANCE_PER_TOKEN = 1e-5;
     static final Path FIXTURES = Path.of("..", "data", "fixtures");
     static final Path DATA = FIXTURES.resolve("eval");
 
