@@ -77,4 +77,11 @@ public class DecodeBenchmark {
         Matmul.forwardTransposed(logits, x, lmHead, 1, DIM, VOCAB);
         return logits;
     }
+
+    /** The LM head alone (a third of the weight bytes), to tell its share of {@link #step} apart. */
+    @Benchmark
+    public float[] lmHead() {
+        Matmul.forwardTransposed(logits, x, lmHead, 1, DIM, VOCAB);
+        return logits;
+    }
 }

@@ -71,8 +71,8 @@ public final class Generator {
             rowOf[seq.index] = seq.prompt;
         }
 
-        List<Sequence> active = new ArrayList<>(sequences);
-        while (!active.isEmpty()) {
+        List<Sequence> active = sequences;
+        while (true) {
             List<Sequence> next = new ArrayList<>(active.size());
             for (Sequence seq : active) {
                 seq.accept(seq.sampler.next(logits, rowOf[seq.index] * vocab), listener);

@@ -84,8 +84,16 @@ public record GPT2Weights(
         return lmHead == wte;
     }
 
+    /** Releases what backs the tensors (unmaps checkpoint files, frees off-heap memory); they must not be used after. */
     @Override
-    public void close() throws Exception {
-        if (resources != null) resources.close();
+    public void close() {
+        if (resources == null) return;
+        try {
+            resources.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot release the model's weights: " + e.getMessage(), e);
+        }
     }
 }

@@ -6,17 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jgpt.io.Checkpoints;
+import org.jgpt.model.Fixtures;
 import org.jgpt.model.GPT2Model;
+import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.junit.jupiter.api.Test;
 
 /**
  * Generation's bookkeeping on {@link ScriptedModel}s, which say exactly the tokens a test picks: stop strings,
  * {@code <|endoftext|>}, the token limit, streaming (pieces joined equal the final text, UTF-8 never split),
- * context overflow and truncation.
+ * context overflow and truncation; and batched decoding on the full-vocabulary PyTorch fixture, against its greedy
+ * tokens and against each prompt generated alone.
  */
 class GeneratorTest {
     private static final GPT2Tokenizer TOKENIZER = GPT2Tokenizer.gpt2();
@@ -127,6 +132,26 @@ class GeneratorTest {
         int room = ScriptedModel.CONTEXT + 1 - 5; // the last new token is never fed back
         assertArrayEquals(Arrays.copyOfRange(tokens, tokens.length - room, tokens.length), c.promptTokens());
         assertEquals(5, c.tokens().length);
+    }
+
+    @Test
+    void batchedPromptsAndSamplesDecodeLikePyTorchsGreedyRun() throws Exception {
+        Path dir = Fixtures.DIR.resolve("full-vocab");
+        Fixtures.Expected expected = Fixtures.Expected.read(dir);
+        try (GPT2Weights weights = Checkpoints.load(dir)) {
+            Generator generator = new Generator(new GPT2Model(weights), TOKENIZER);
+            GenerationOptions options = GREEDY.withMaxNewTokens(expected.greedyTokens().length).withSamples(2);
+            String prompt = TOKENIZER.decode(expected.greedyPrompt());
+            List<String> prompts = List.of("A", prompt, "Three tokens here, then seven more of them");
+            List<Generator.Completion> batched = generator.generate(prompts, options, new Recorder());
+            for (int s = 0; s < 2; s++) assertArrayEquals(expected.greedyTokens(), batched.get(2 + s).tokens());
+            for (int p = 0; p < prompts.size(); p++) {
+                Generator.Completion alone = generator.generate(List.of(prompts.get(p)), options.withSamples(1),
+                        new Recorder()).get(0);
+                assertArrayEquals(alone.tokens(), batched.get(2 * p).tokens(), "prompt " + p);
+                assertArrayEquals(alone.tokens(), batched.get(2 * p + 1).tokens(), "prompt " + p);
+            }
+        }
     }
 
     @Test

@@ -25,7 +25,7 @@ class CheckpointsFixtureTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-f32", "tiny-f16", "tiny-bf16", "tiny-noprefix-buffers", "tiny-sharded", "tiny-untied",
             "tiny-inverse-layer-idx", "tiny-bin", "tiny-bin-f16", "tiny-bin-bf16", "full-vocab"})
-    void loadsTheValuesTorchStored(String variant) throws Exception {
+    void loadsTheValuesTorchStored(String variant) {
         Map<String, Object> expected = Fixtures.expected(variant);
         try (GPT2Weights w = Checkpoints.load(Fixtures.variant(variant))) {
             assertEquals(expected.get("tied"), w.tied());
@@ -70,7 +70,7 @@ class CheckpointsFixtureTest {
     }
 
     @Test
-    void untiedHeadIsItsOwnTensor() throws Exception {
+    void untiedHeadIsItsOwnTensor() {
         try (GPT2Weights w = Checkpoints.load(Fixtures.variant("tiny-untied"))) {
             assertFalse(w.tied());
             assertEquals("lm_head.weight", w.lmHead().name());
