@@ -25,27 +25,29 @@ public final class Ngrams {
     }
 
     public void accept(char[] chars, int offset, int length) {
-        for (int i = offset; i < offset + length; i++) {
-            char c = chars[i];
-            if (pendingHigh >= 0) {
-                int high = pendingHigh;
-                pendingHigh = -1;
-                if (Character.isLowSurrogate(c)) {
-                    codePoint(Character.toCodePoint((char) high, c));
-                    continue;
-                }
-                codePoint(high);
-            }
-            if (Character.isHighSurrogate(c)) {
-                pendingHigh = c;
-            } else {
-                codePoint(c);
-            }
-        }
+        for (int i = offset; i < offset + length; i++) accept(chars[i]);
     }
 
-    public void accept(String text) {
-        accept(text.toCharArray(), 0, text.length());
+    public void accept(CharSequence text) {
+        for (int i = 0; i < text.length(); i++) accept(text.charAt(i));
+    }
+
+    /** One UTF-16 unit: a surrogate pair is joined even when its halves come in different chunks. */
+    private void accept(char c) {
+        if (pendingHigh >= 0) {
+            int high = pendingHigh;
+            pendingHigh = -1;
+            if (Character.isLowSurrogate(c)) {
+                codePoint(Character.toCodePoint((char) high, c));
+                return;
+            }
+            codePoint(high);
+        }
+        if (Character.isHighSurrogate(c)) {
+            pendingHigh = c;
+        } else {
+            codePoint(c);
+        }
     }
 
     private void codePoint(int cp) {
