@@ -1,5 +1,6 @@
 package org.jgpt.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,15 +25,18 @@ import org.jgpt.eval.WinogradTask;
 import org.jgpt.io.Json;
 import org.jgpt.model.GPT2Model;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
                 + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
                 + " winograd, coqa, summarize, translate, qa, classify; the README describes each one's data format.")
 final class EvalCommand implements Callable<Integer> {
+    private static final List<String> TASKS =
+            List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify");
+
     @Spec
     CommandSpec spec;
 
@@ -83,7 +87,7 @@ final class EvalCommand implements Callable<Integer> {
     double confidentFraction;
 
     @Option(names = "--labels", paramLabel = "A,B,...", split = ",",
-            description = "classify: the labels (default: those in the data, in order of first appearance).")
+            description = "classify: the labels, which numeric labels in the data index (default: those in the data, in order of first appearance).")
     List<String> labels;
 
     @Option(names = "--template", paramLabel = "TEXT", defaultValue = "The sentiment of this review is {}.",
@@ -93,67 +97,77 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String name = task.toLowerCase(Locale.ROOT);
-        if (!List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify")
-                .contains(name)) {
-            throw new IllegalArgumentException("unknown task '" + task
-                    + "' (perplexity, lambada, cbt, winograd, coqa, summarize, translate, qa, classify)");
+        if (!TASKS.contains(name)) {
+            throw new IllegalArgumentException("unknown task '" + task + "' (" + String.join(", ", TASKS) + ")");
         }
         Detokenizer detok = Detokenizer.parse(detokenizer);
-        try (ModelDirectory dir = ModelDirectory.open(modelDir); ProgressBars progress = new ProgressBars(false)) {
+        try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
             LanguageModel lm = new LanguageModel(new GPT2Model(dir.weights()), dir.tokenizer());
-            EvalResult result = switch (name) {
-                case "perplexity" -> {
-                    int window = context == null ? lm.contextLength() : context;
-                    yield new PerplexityTask(detok, window, stride == null ? Math.max(1, window / 2) : stride, !noBos)
-                            .run(lm, documents(), progress);
-                }
-                case "lambada" -> new LambadaTask(detok).run(lm,
-                        Datasets.jsonl(data, limit).stream().map(r -> r.string("text")).toList(), progress);
-                case "cbt" -> CbtTask.run(lm, Datasets.limit(CbtTask.parse(data, Datasets.readText(data)), limit), progress);
-                case "winograd" -> WinogradTask.run(lm,
-                        Datasets.jsonl(data, limit).stream().map(WinogradTask::schema).toList(), progress);
-                case "coqa" -> CoqaTask.run(lm, CoqaTask.read(data, limit), tokens(32), progress);
-                case "summarize" -> SummarizeTask.run(lm, Datasets.jsonl(data, limit).stream()
-                                .map(r -> new SummarizeTask.Article(r.string("article"), r.string("highlights"))).toList(),
-                        SummarizeTask.options(tokens(100), seed), progress);
-                case "translate" -> {
-                    List<TranslateTask.Pair> pairs = Datasets.jsonl(data, limit <= 0 ? 0 : limit + shots).stream()
-                            .map(r -> reverse ? new TranslateTask.Pair(r.string("fr"), r.string("en"))
-                                    : new TranslateTask.Pair(r.string("en"), r.string("fr"))).toList();
-                    yield TranslateTask.run(lm, head(pairs), tail(pairs), tokens(64), progress);
-                }
-                case "qa" -> {
-                    List<QaTask.Question> questions = Datasets.jsonl(data, limit <= 0 ? 0 : limit + shots).stream()
-                            .map(r -> new QaTask.Question(r.string("question"), r.strings("answer"))).toList();
-                    yield QaTask.run(lm, head(questions), tail(questions), tokens(32), confidentFraction, progress);
-                }
-                default -> {
-                    List<ClassifyTask.Example> examples = Datasets.jsonl(data, limit).stream()
-                            .map(r -> new ClassifyTask.Example(r.string("text"), labelOf(r))).toList();
-                    List<String> classes = labels != null ? labels
-                            : List.copyOf(new LinkedHashSet<>(examples.stream().map(ClassifyTask.Example::label).toList()));
-                    yield new ClassifyTask(classes, template).run(lm, examples, progress);
-                }
-            };
-            progress.close();
+            EvalResult result;
+            try (ProgressBars progress = new ProgressBars(false)) {
+                result = run(name, lm, detok, progress);
+            }
             print(result);
             return 0;
         }
     }
 
+    private EvalResult run(String name, LanguageModel lm, Detokenizer detok, ProgressBars progress) throws IOException {
+        return switch (name) {
+            case "perplexity" -> {
+                int window = context == null ? lm.contextLength() : context;
+                yield new PerplexityTask(detok, window, stride == null ? Math.max(1, window / 2) : stride, !noBos)
+                        .run(lm, documents(), progress);
+            }
+            case "lambada" -> new LambadaTask(detok).run(lm,
+                    Datasets.jsonl(data, limit).stream().map(r -> r.string("text")).toList(), progress);
+            case "cbt" -> CbtTask.run(lm, Datasets.limit(CbtTask.parse(data, Datasets.readText(data)), limit), progress);
+            case "winograd" -> WinogradTask.run(lm,
+                    Datasets.jsonl(data, limit).stream().map(WinogradTask::schema).toList(), progress);
+            case "coqa" -> CoqaTask.run(lm, CoqaTask.read(data, limit), tokens(32), progress);
+            case "summarize" -> SummarizeTask.run(lm, Datasets.jsonl(data, limit).stream()
+                            .map(r -> new SummarizeTask.Article(r.string("article"), r.string("highlights"))).toList(),
+                    SummarizeTask.options(tokens(100), seed), progress);
+            case "translate" -> {
+                List<TranslateTask.Pair> pairs = Datasets.jsonl(data, limit <= 0 ? 0 : limit + shots).stream()
+                        .map(r -> reverse ? new TranslateTask.Pair(r.string("fr"), r.string("en"))
+                                : new TranslateTask.Pair(r.string("en"), r.string("fr"))).toList();
+                yield TranslateTask.run(lm, head(pairs), tail(pairs), tokens(64), progress);
+            }
+            case "qa" -> {
+                List<QaTask.Question> questions = Datasets.jsonl(data, limit <= 0 ? 0 : limit + shots).stream()
+                        .map(r -> new QaTask.Question(r.string("question"), r.strings("answer"))).toList();
+                yield QaTask.run(lm, head(questions), tail(questions), tokens(32), confidentFraction, progress);
+            }
+            case "classify" -> {
+                List<ClassifyTask.Example> examples = Datasets.jsonl(data, limit).stream()
+                        .map(r -> new ClassifyTask.Example(r.string("text"), labelOf(r))).toList();
+                List<String> classes = labels != null ? labels
+                        : List.copyOf(new LinkedHashSet<>(examples.stream().map(ClassifyTask.Example::label).toList()));
+                yield new ClassifyTask(classes, template).run(lm, examples, progress);
+            }
+            default -> throw new IllegalStateException("no case for task " + name);
+        };
+    }
+
     /** perplexity: a .jsonl file holds one document per record ("text"); any other file is one plain-text document. */
-    private List<String> documents() throws java.io.IOException {
+    private List<String> documents() throws IOException {
         if (data.getFileName().toString().endsWith(".jsonl")) {
             return Datasets.jsonl(data, limit).stream().map(r -> r.string("text")).toList();
         }
         return List.of(Datasets.readText(data));
     }
 
-    private static String labelOf(Datasets.Row row) {
+    /** A string label as it is; a number (as in Hugging Face's imdb, sst2) indexes --labels when they are given. */
+    private String labelOf(Datasets.Row row) {
         Object label = row.get("label");
         if (label instanceof String s) return s;
-        if (label instanceof Number n) return n.toString();
-        throw row.error("field \"label\" must be a string or a number");
+        if (!(label instanceof Number n)) throw row.error("field \"label\" must be a string or a number");
+        if (labels == null) return n.toString();
+        if (n.intValue() < 0 || n.intValue() >= labels.size()) {
+            throw row.error("label " + n + " is not an index into --labels " + labels);
+        }
+        return labels.get(n.intValue());
     }
 
     private int tokens(int defaultValue) {

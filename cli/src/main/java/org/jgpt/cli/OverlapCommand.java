@@ -12,10 +12,10 @@ import org.jgpt.eval.BloomFilter;
 import org.jgpt.eval.Overlap;
 import org.jgpt.io.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "overlap", mixinStandardHelpOptions = true,
         description = "The GPT-2 paper's overlap analysis: text normalised to lower-case alphanumeric words, the"

@@ -1,5 +1,6 @@
 package org.jgpt.eval;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -71,7 +72,7 @@ public final class AnswerMetrics {
         if (golds.size() == 1) return maxOver(golds, prediction, exact);
         double sum = 0;
         for (int i = 0; i < golds.size(); i++) {
-            List<String> others = new java.util.ArrayList<>(golds);
+            List<String> others = new ArrayList<>(golds);
             others.remove(i);
             sum += maxOver(others, prediction, exact);
         }

@@ -1,6 +1,7 @@
 package org.jgpt.eval;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -64,7 +65,7 @@ public final class Bleu {
             hypothesisLength += hypothesis.size();
             referenceLength += closestLength(refs, hypothesis.size());
             for (int n = 1; n <= MAX_ORDER; n++) {
-                Map<List<String>, Integer> maxRef = new java.util.HashMap<>();
+                Map<List<String>, Integer> maxRef = new HashMap<>();
                 for (List<String> ref : refs) {
                     Rouge.ngrams(ref, n).forEach((gram, count) -> maxRef.merge(gram, count, Math::max));
                 }

@@ -1,10 +1,11 @@
 package org.jgpt.eval;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.nio.file.Path;
 import org.jgpt.generate.Generator;
 import org.jgpt.io.Json;
 
@@ -24,7 +25,7 @@ public final class CoqaTask {
      * "answers": [{"turn_id", "input_text"}], "additional_answers": {"0": [...], ...}}]}}) into turns, in order.
      */
     @SuppressWarnings("unchecked")
-    public static List<Turn> read(Path file, int limit) throws java.io.IOException {
+    public static List<Turn> read(Path file, int limit) throws IOException {
         Map<String, Object> root;
         try {
             root = Json.parseObject(Datasets.readText(file));

@@ -26,10 +26,6 @@ public final class LanguageModel {
         this.generator = new Generator(model, tokenizer);
     }
 
-    public GPT2Model model() {
-        return model;
-    }
-
     public GPT2Tokenizer tokenizer() {
         return tokenizer;
     }

@@ -192,7 +192,7 @@ public final class Overlap {
         }
     }
 
-    /** For the callers' convenience: every 8-gram key of a text, in order. */
+    /** Every 8-gram key of a short text, in order (one document). */
     public static long[] keys(String text) {
         List<Long> keys = new ArrayList<>();
         LongConsumer add = keys::add;

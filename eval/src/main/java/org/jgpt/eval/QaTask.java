@@ -1,6 +1,7 @@
 package org.jgpt.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +79,7 @@ public final class QaTask {
     /** The tokens the model chose: the generated ones, plus end of text when that is what stopped it. */
     private static int[] generated(LanguageModel lm, Generator.Completion c) {
         if (c.reason() != Generator.FinishReason.END_OF_TEXT) return c.tokens();
-        int[] out = java.util.Arrays.copyOf(c.tokens(), c.tokens().length + 1);
+        int[] out = Arrays.copyOf(c.tokens(), c.tokens().length + 1);
         out[out.length - 1] = lm.tokenizer().endOfText();
         return out;
     }

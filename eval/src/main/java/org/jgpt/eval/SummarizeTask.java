@@ -1,6 +1,7 @@
 package org.jgpt.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public final class SummarizeTask {
     /** The first {@code n} sentences (a sentence ends at . ! or ? followed by white space). */
     public static String firstSentences(String text, int n) {
         String[] sentences = SENTENCE_END.split(text.strip(), n + 1);
-        return String.join(" ", java.util.Arrays.asList(sentences).subList(0, Math.min(n, sentences.length))).strip();
+        return String.join(" ", Arrays.asList(sentences).subList(0, Math.min(n, sentences.length))).strip();
     }
 
     public static EvalResult run(LanguageModel lm, List<Article> articles, GenerationOptions options, Progress progress) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,7 +100,7 @@ class BloomFilterTest {
         Path truncated = tmp.resolve("truncated.bloom");
         f.save(truncated);
         byte[] bytes = Files.readAllBytes(truncated);
-        Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 8));
+        Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 8));
         e = assertThrows(IOException.class, () -> BloomFilter.load(truncated));
         assertTrue(e.getMessage().contains("truncated.bloom"), e.getMessage());
     }

@@ -2,10 +2,12 @@ package org.jgpt.eval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,11 +34,11 @@ class OverlapTest {
     @Test
     void chunkBoundariesDoNotChangeTheKeys() {
         String text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu \ud83d\ude00 nu xi";
-        List<Long> whole = new java.util.ArrayList<>();
+        List<Long> whole = new ArrayList<>();
         Ngrams a = new Ngrams(whole::add);
         a.accept(text);
         a.endDocument();
-        List<Long> pieces = new java.util.ArrayList<>();
+        List<Long> pieces = new ArrayList<>();
         Ngrams b = new Ngrams(pieces::add);
         char[] chars = text.toCharArray();
         for (int i = 0; i < chars.length; i += 3) b.accept(chars, i, Math.min(3, chars.length - i));
@@ -77,7 +79,7 @@ class OverlapTest {
         assertEquals(2, filter.added(), "8-grams never span two records");
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"ok\"}\n{\"body\": \"no text\"}\n");
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Overlap.check(filter, List.of(bad), Overlap.Format.DEFAULT, Progress.NONE));
         assertEquals(bad + ":2: no string field \"text\"", e.getMessage());
     }
