@@ -12,8 +12,8 @@ data/fixtures/eval/ and writes data/fixtures/eval/expected.json.
 Needs Debian's python3-torch; deterministic.
 """
 import json
-import math
 import os
+import re
 import struct
 import sys
 
@@ -124,7 +124,6 @@ def perplexity(text, context, stride, bos=True):
 
 def wikitext_detok(s):
     """lm-evaluation-harness's wikitext detokenizer, the rules that these samples exercise."""
-    import re
     s = s.replace("s '", "s'")
     s = s.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" @.@ ", ".")
     for p in [":", ";", ".", "!", "?", ","]:
@@ -219,7 +218,8 @@ def translate():
     out = []
     for r in rows[k:]:
         fed, ids, text, _ = generate(encode(shots + r["en"] + " ="), SETTINGS["translate"]["max_tokens"])
-        out.append({"prompt_ids": fed, "output_ids": ids, "translation": text.strip()})
+        first_sentence = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+        out.append({"prompt_ids": fed, "output_ids": ids, "translation": first_sentence})
     return out
 
 

@@ -8,7 +8,7 @@ import org.jgpt.generate.Generator;
 
 /**
  * Translation as in the GPT-2 paper: a few example pairs {@code source = target}, one per line, then
- * {@code source =}; greedy decoding; the first sentence (up to the newline) is the translation. Scored by corpus
+ * {@code source =}; greedy decoding up to the newline; its first sentence is the translation. Scored by corpus
  * BLEU with 13a tokenization (sacreBLEU's default). The paper: 5 BLEU English to French, 11.5 French to English
  * on WMT-14, GPT-2 1.5B.
  */
@@ -31,7 +31,7 @@ public final class TranslateTask {
         List<String> hypotheses = new ArrayList<>();
         List<Map<String, Object>> examples = new ArrayList<>();
         for (int i = 0; i < pairs.size(); i++) {
-            String translation = completions.get(i).text().strip();
+            String translation = SummarizeTask.firstSentences(completions.get(i).text(), 1);
             hypotheses.add(translation);
             Map<String, Object> example = new LinkedHashMap<>();
             example.put("prompt_ids", completions.get(i).promptTokens());
