@@ -21,6 +21,7 @@ import org.jgpt.generate.Scorer;
  * @param bos put {@code <|endoftext|>} before each document, so that its first token is scored too
  */
 public record PerplexityTask(Detokenizer detokenizer, int context, int stride, boolean bos) {
+    private static final int WINDOWS_PER_BATCH = 8;
 
     public PerplexityTask {
         if (context < 2) throw new IllegalArgumentException("the context must be at least 2 tokens: " + context);
@@ -34,22 +35,29 @@ public record PerplexityTask(Detokenizer detokenizer, int context, int stride, b
         if (context > lm.contextLength()) {
             throw new IllegalArgumentException("context " + context + " exceeds the model's " + lm.contextLength());
         }
-        progress.start("perplexity", documents.size());
+        List<int[]> encoded = new ArrayList<>();
+        long total = 0;
+        for (String original : documents) {
+            int[] ids = lm.encode(detokenizer.apply(original));
+            encoded.add(bos ? prepend(lm.tokenizer().endOfText(), ids) : ids);
+            total += Math.max(0, encoded.getLast().length - 1);
+        }
+        progress.start("perplexity (tokens)", total);
         List<Map<String, Object>> examples = new ArrayList<>();
         double nll = 0;
         long tokens = 0, words = 0, bytes = 0, chars = 0;
-        for (String original : documents) {
-            int[] encoded = lm.encode(detokenizer.apply(original));
-            int[] ids = bos ? prepend(lm.tokenizer().endOfText(), encoded) : encoded;
-            if (ids.length < 2) {
-                progress.step(1);
-                continue;
-            }
+        for (int d = 0; d < documents.size(); d++) {
+            String original = documents.get(d);
+            int[] ids = encoded.get(d);
+            if (ids.length < 2) continue;
             double sum = 0;
             int scored = 0;
-            for (Scorer.Score s : lm.score(windows(ids))) {
-                sum += s.sum();
-                scored += s.logprobs().length;
+            for (List<Scorer.Request> batch : LanguageModel.batches(windows(ids), WINDOWS_PER_BATCH)) {
+                for (Scorer.Score s : lm.score(batch)) {
+                    sum += s.sum();
+                    scored += s.logprobs().length;
+                    progress.step(s.logprobs().length);
+                }
             }
             long docWords = original.isBlank() ? 0 : original.strip().split("\\s+").length;
             Map<String, Object> example = new LinkedHashMap<>();
@@ -62,7 +70,6 @@ public record PerplexityTask(Detokenizer detokenizer, int context, int stride, b
             words += docWords;
             bytes += original.getBytes(StandardCharsets.UTF_8).length;
             chars += original.codePointCount(0, original.length());
-            progress.step(1);
         }
         if (tokens == 0) throw new IllegalArgumentException("no document has 2 tokens to score");
         Map<String, Object> metrics = new LinkedHashMap<>();

@@ -13,14 +13,13 @@ import org.jgpt.generate.Generator;
  * Summarization as in the GPT-2 paper: the article, then {@code TL;DR:}; 100 tokens by top-k sampling with k = 2;
  * the first 3 sentences of what comes out are the summary. Scored by ROUGE-1, ROUGE-2 and ROUGE-L F1 against the
  * highlights (the paper: 29.34, 8.27 and 26.58 for GPT-2 1.5B on CNN/Daily Mail).
- *
- * @param article  an article in a CNN/DailyMail JSONL record ({@code article}, {@code highlights})
  */
 public final class SummarizeTask {
     private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+");
 
     private SummarizeTask() {}
 
+    /** A CNN/Daily Mail record: the article and its reference summary. */
     public record Article(String article, String highlights) {
         public String prompt() {
             return article.strip() + "\nTL;DR:";
