@@ -45,7 +45,10 @@ public record LambadaTask(Detokenizer detokenizer) {
             for (String passage : batch) {
                 String text = detokenizer.apply(passage).strip();
                 int space = text.lastIndexOf(' ');
-                if (space <= 0) throw new IllegalArgumentException("a LAMBADA passage has no last word: " + text);
+                if (space <= 0) {
+                    throw new IllegalArgumentException("LAMBADA passage " + (examples.size() + requests.size() / 2 + 1)
+                            + " has no space before a last word: '" + text + "'");
+                }
                 requests.add(new Scorer.Request(lm.encode(text.substring(0, space)), lm.encode(text.substring(space))));
                 int[] all = lm.encode(text);
                 requests.add(new Scorer.Request(Arrays.copyOf(all, all.length - 1), new int[] {all[all.length - 1]}));
