@@ -80,8 +80,10 @@ class MetricsTest {
         assertEquals("3.5 million , 1,000 - fold , \" quoted \"", Bleu.tokenize13a("3.5 million, 1,000-fold, &quot;quoted&quot;"));
     }
 
-    // The SQuAD v1.1/v2.0 evaluation script (normalize_answer, f1_score, exact_match_score): the worked example of
-    // its documentation, "The Question Answering System" normalising to {question, answering, system}.
+    // The SQuAD v1.1/v2.0 evaluation script (normalize_answer, f1_score, exact_match_score). Its only published
+    // example found is the trivial one below; the other cases are worked out by hand from the script's definitions
+    // (lower-case, drop punctuation and a/an/the, bag-of-words F1), e.g. the common textbook illustration that
+    // "The Question Answering System" is scored as {question, answering, system}.
     @Test
     void squadNormalisation() {
         assertEquals("question answering system", AnswerMetrics.normalize("The Question Answering System"));
