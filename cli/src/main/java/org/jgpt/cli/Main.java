@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
                 GenerateCommand.class, ScoreCommand.class,
                 PrepareCommand.class, TrainCommand.class,
+                EvalCommand.class, OverlapCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {

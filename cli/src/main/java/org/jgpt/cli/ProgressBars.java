@@ -1,6 +1,7 @@
 package org.jgpt.cli;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+<<<<<<< HEAD
 import me.tongfei.progressbar.ProgressBarConsumer;
 
 /** Progress bars go to stderr, so that stdout carries only results. */
@@ -9,5 +10,41 @@ final class ProgressBars {
 
     static ProgressBarConsumer stderr() {
         return new ConsoleProgressBarConsumer(System.err);
+=======
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import org.jgpt.eval.Progress;
+
+/** Draws an evaluation's {@link Progress} as progress bars on stderr, one per phase. */
+final class ProgressBars implements Progress, AutoCloseable {
+    private final boolean bytes;
+    private ProgressBar bar;
+
+    /** @param bytes whether the units are bytes (shown in MB, with the speed) rather than examples */
+    ProgressBars(boolean bytes) {
+        this.bytes = bytes;
+    }
+
+    @Override
+    public void start(String what, long total) {
+        close();
+        ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(what).setInitialMax(total)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(250);
+        if (bytes) builder.setUnit(" MB", 1_000_000).showSpeed();
+        bar = builder.build();
+    }
+
+    @Override
+    public void step(long amount) {
+        if (bar != null) bar.stepBy(amount);
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+            bar = null;
+        }
+>>>>>>> eval
     }
 }

@@ -115,6 +115,25 @@ public final class GPT2Model {
      * fed token.
      */
     public void forward(int[][] tokens, KVCache[] caches, int[] logitRows, float[] logits) {
+        int vocab = config.vocabSize();
+        int kept = finalHiddenStates(tokens, caches, logitRows, logits.length / vocab, "logits", vocab);
+        Matmul.forwardTransposed(logits, ln, weights.lmHead(), kept, config.nEmbd(), vocab);
+    }
+
+    /**
+     * Like {@link #forward(int[][], KVCache[], int[], float[])}, but writes the final hidden states (after ln_f,
+     * before the LM head) of the chosen rows to {@code hidden}, one row of n_embd per token: what mean-pooled
+     * embeddings are made of.
+     */
+    public void hiddenStates(int[][] tokens, KVCache[] caches, int[] hiddenRows, float[] hidden) {
+        int c = config.nEmbd();
+        int kept = finalHiddenStates(tokens, caches, hiddenRows, hidden.length / c, "hidden", c);
+        System.arraycopy(ln, 0, hidden, 0, kept * c);
+    }
+
+    /** The forward pass up to ln_f, whose output for the kept rows it leaves in {@code ln}; returns their count. */
+    private int finalHiddenStates(int[][] tokens, KVCache[] caches, int[] logitRows, long outCapacityRows,
+                                  String outName, int rowWidth) {
         if (tokens.length != caches.length || tokens.length != logitRows.length) {
             throw new IllegalArgumentException(tokens.length + " sequences but " + caches.length + " caches and "
                     + logitRows.length + " logit row counts");
@@ -139,9 +158,9 @@ public final class GPT2Model {
             rows += tokens[s].length;
             outRows += logitRows[s];
         }
-        if ((long) outRows * config.vocabSize() > logits.length) {
-            throw new IllegalArgumentException("logits buffer holds " + logits.length + " floats, " + outRows
-                    + " rows of " + config.vocabSize() + " needed");
+        if (outRows > outCapacityRows) {
+            throw new IllegalArgumentException(outName + " buffer holds " + outCapacityRows + " rows of " + rowWidth
+                    + " floats, " + outRows + " needed");
         }
         ensureRowCapacity(rows);
 
@@ -173,7 +192,7 @@ public final class GPT2Model {
             row += tokens[s].length;
         }
         Norms.layerNorm(ln, x, lnFGain, lnFBias, kept, c, config.layerNormEpsilon());
-        Matmul.forwardTransposed(logits, ln, weights.lmHead(), kept, c, config.vocabSize());
+        return kept;
     }
 
     /** One pre-LN transformer block: x += attn(ln_1(x)); x += mlp(ln_2(x)). */
