@@ -1,24 +1,22 @@
 package org.jgpt.cli;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-<<<<<<< HEAD
-import me.tongfei.progressbar.ProgressBarConsumer;
-
-/** Progress bars go to stderr, so that stdout carries only results. */
-final class ProgressBars {
-    private ProgressBars() {}
-
-    static ProgressBarConsumer stderr() {
-        return new ConsoleProgressBarConsumer(System.err);
-=======
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.jgpt.eval.Progress;
 
-/** Draws an evaluation's {@link Progress} as progress bars on stderr, one per phase. */
+/**
+ * Progress bars go to stderr, so that stdout carries only results. An instance draws an evaluation's
+ * {@link Progress}, one bar per phase.
+ */
 final class ProgressBars implements Progress, AutoCloseable {
     private final boolean bytes;
     private ProgressBar bar;
+
+    /** The console consumer every progress bar of the CLI writes to: stderr. */
+    static ConsoleProgressBarConsumer stderr() {
+        return new ConsoleProgressBarConsumer(System.err);
+    }
 
     /** @param bytes whether the units are bytes (shown in MB, with the speed) rather than examples */
     ProgressBars(boolean bytes) {
@@ -29,7 +27,7 @@ final class ProgressBars implements Progress, AutoCloseable {
     public void start(String what, long total) {
         close();
         ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(what).setInitialMax(total)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(250);
+                .setConsumer(stderr()).setUpdateIntervalMillis(250);
         if (bytes) builder.setUnit(" MB", 1_000_000).showSpeed();
         bar = builder.build();
     }
@@ -45,6 +43,5 @@ final class ProgressBars implements Progress, AutoCloseable {
             bar.close();
             bar = null;
         }
->>>>>>> eval
     }
 }

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -58,7 +57,7 @@ public final class TokenizerCommand implements Runnable {
             }
             GPT2Tokenizer tokenizer;
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Learning merges").setInitialMax(Math.max(0, vocabSize - 257))
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(ProgressBars.stderr()).build()) {
                 tokenizer = BpeTrainer.train(texts, vocabSize, (learned, wanted) -> bar.stepTo(learned));
             }
             tokenizer.save(out);
