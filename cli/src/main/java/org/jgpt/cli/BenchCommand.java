@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.jgpt.io.Checkpoints;
 import org.jgpt.io.Json;
 import org.jgpt.kernel.DType;
+import org.jgpt.kernel.MemoryBandwidth;
 import org.jgpt.kernel.Parallel;
 import org.jgpt.kernel.Tensor;
 import org.jgpt.model.GPT2Config;
@@ -106,7 +107,17 @@ final class BenchCommand implements Callable<Integer> {
             result.put("tokens", timed);
             result.put("seconds", seconds);
             result.put("tokens_per_second", timed / seconds);
-            result.put("weight_bytes", weightBytes(weights));
+            long weightBytes = weightBytes(weights);
+            result.put("weight_bytes", weightBytes);
+            if (mode == Mode.decode) {
+                // Each decoded token streams every weight once, except the position table (one row).
+                long streamed = weightBytes - weights.wpe().data().byteSize();
+                double bandwidth = MemoryBandwidth.measure(1L << 30, 5);
+                result.put("streamed_bytes_per_token", streamed);
+                result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
+                result.put("roofline_tokens_per_second", bandwidth / streamed);
+                result.put("roofline_fraction", timed / seconds / (bandwidth / streamed));
+            }
             spec.commandLine().getOut().println(Json.write(result));
             return 0;
         }

@@ -187,6 +187,12 @@ class ModelCommandsTest {
             assertEquals(mode, json.get("mode"));
             assertTrue(((Number) json.get("tokens_per_second")).doubleValue() > 0, lines[0]);
             assertEquals(mode.equals("decode") ? 4L : 8L, json.get("tokens"));
+            if (mode.equals("decode")) {
+                double bandwidth = ((Number) json.get("memory_bandwidth_gb_per_s")).doubleValue();
+                double streamed = ((Number) json.get("streamed_bytes_per_token")).doubleValue();
+                assertTrue(bandwidth > 0, lines[0]);
+                assertEquals(bandwidth * 1e9 / streamed, ((Number) json.get("roofline_tokens_per_second")).doubleValue(), 1e-3);
+            }
         }
     }
 
