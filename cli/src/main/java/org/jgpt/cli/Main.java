@@ -10,6 +10,11 @@ import picocli.CommandLine.Command;
         description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
+                GenerateCommand.class, ScoreCommand.class,
+                PrepareCommand.class, TrainCommand.class,
+                EvalCommand.class, OverlapCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -34,7 +34,7 @@ public final class Activations {
             VectorMask<Float> valid = F.indexInRange(i, to);
             FloatVector x = FloatVector.fromArray(F, in, i, valid);
             FloatVector u = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-            FloatVector e = u.mul(-2f).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(u.mul(-2f));
             x.div(e.add(1f)).intoArray(out, i, valid);
         }
     }
@@ -58,11 +58,11 @@ public final class Activations {
         FloatVector sums = FloatVector.zero(F);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> valid = F.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(F, x, offset + i, valid).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, offset + i, valid).sub(max));
             e.intoArray(x, offset + i, valid);
             sums = sums.add(e, valid);
         }
-        float inv = 1f / sums.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / VectorMath.sum(sums);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> valid = F.indexInRange(i, n);
             FloatVector.fromArray(F, x, offset + i, valid).mul(inv).intoArray(x, offset + i, valid);

@@ -78,7 +78,7 @@ final class Lanes {
             VectorMask<Float> valid = FLOATS.indexInRange(0, count);
             acc0 = loadPartial(w, wOffset + i, count).fma(FloatVector.fromArray(FLOATS, x, xOffset + i, valid), acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 
     /** {@code sum_i x[xOffset + i] * y[yOffset + i]} over {@code n} elements, accumulated in float lanes. */
@@ -95,6 +95,6 @@ final class Lanes {
             acc0 = FloatVector.fromArray(FLOATS, x, xOffset + i, valid)
                     .fma(FloatVector.fromArray(FLOATS, y, yOffset + i, valid), acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc0.add(acc1));
     }
 }

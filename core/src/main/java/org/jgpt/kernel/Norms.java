@@ -32,14 +32,14 @@ public final class Norms {
         for (int i = 0; i < dim; i += L) {
             sum = sum.add(FloatVector.fromArray(F, in, base + i, F.indexInRange(i, dim)));
         }
-        float mean = sum.reduceLanes(VectorOperators.ADD) / dim;
+        float mean = VectorMath.sum(sum) / dim;
         FloatVector squares = FloatVector.zero(F);
         for (int i = 0; i < dim; i += L) {
             VectorMask<Float> valid = F.indexInRange(i, dim);
             FloatVector d = FloatVector.fromArray(F, in, base + i, valid).sub(mean);
             squares = squares.add(d.mul(d), valid);
         }
-        float variance = squares.reduceLanes(VectorOperators.ADD) / dim;
+        float variance = VectorMath.sum(squares) / dim;
         float rstd = (float) (1.0 / Math.sqrt(variance + eps));
         for (int i = 0; i < dim; i += L) {
             VectorMask<Float> valid = F.indexInRange(i, dim);

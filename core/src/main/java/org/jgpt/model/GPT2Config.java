@@ -1,5 +1,15 @@
 package org.jgpt.model;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jgpt.io.Json;
+
 /**
  * GPT-2's hyper-parameters, named as in Hugging Face's {@code config.json}.
  *
@@ -28,7 +38,124 @@ public record GPT2Config(
         }
     }
 
+    /** The activations the kernels implement: both names denote GELU's tanh approximation. */
+    private static final List<String> ACTIVATIONS = List.of("gelu_new", "gelu_pytorch_tanh");
+
     public int headDim() {
         return nEmbd / nHead;
+    }
+
+    /** Hugging Face's released GPT-2 sizes: gpt2, gpt2-medium, gpt2-large, gpt2-xl and distilgpt2. */
+    public static GPT2Config preset(String name) {
+        return switch (name) {
+            case "gpt2" -> released(12, 12, 768);
+            case "gpt2-medium" -> released(24, 16, 1024);
+            case "gpt2-large" -> released(36, 20, 1280);
+            case "gpt2-xl" -> released(48, 25, 1600);
+            case "distilgpt2" -> released(6, 12, 768);
+            default -> throw new IllegalArgumentException("unknown GPT-2 preset '" + name
+                    + "' (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2)");
+        };
+    }
+
+    private static GPT2Config released(int nLayer, int nHead, int nEmbd) {
+        return new GPT2Config(50257, 1024, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5f, "gelu_new", true, false, 50256, 50256);
+    }
+
+    /** Reads a Hugging Face {@code config.json}; errors name the file. */
+    public static GPT2Config load(Path configJson) {
+        String text;
+        try {
+            text = Files.readString(configJson, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
+        }
+        try {
+            return fromJson(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Parses a Hugging Face GPT-2 {@code config.json}. Absent keys take GPT2Config's defaults there (the 124M
+     * model); {@code n_inner: null} means 4 × n_embd; {@code n_ctx} stands in for a missing {@code n_positions}.
+     */
+    public static GPT2Config fromJson(String json) {
+        Map<String, Object> m = Json.parseObject(json);
+        Object modelType = m.get("model_type");
+        if (modelType != null && !modelType.equals("gpt2")) {
+            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (jgpt runs gpt2)");
+        }
+        String activation = string(m, "activation_function", "gelu_new");
+        if (!ACTIVATIONS.contains(activation)) {
+            throw new IllegalArgumentException("unsupported activation_function '" + activation + "' (jgpt runs "
+                    + String.join(", ", ACTIVATIONS) + ")");
+        }
+        int nEmbd = integer(m, "n_embd", 768);
+        int nPositions = m.containsKey("n_positions") ? integer(m, "n_positions", 1024) : integer(m, "n_ctx", 1024);
+        Object nInner = m.get("n_inner");
+        return new GPT2Config(
+                integer(m, "vocab_size", 50257),
+                nPositions,
+                nEmbd,
+                integer(m, "n_layer", 12),
+                integer(m, "n_head", 12),
+                nInner == null ? 4 * nEmbd : integer(m, "n_inner", 0),
+                (float) number(m, "layer_norm_epsilon", 1e-5),
+                activation,
+                bool(m, "scale_attn_weights", true),
+                bool(m, "scale_attn_by_inverse_layer_idx", false),
+                integer(m, "bos_token_id", 50256),
+                integer(m, "eos_token_id", 50256));
+    }
+
+    /** A Hugging Face-compatible {@code config.json} (GPT2LMHeadModel), so that transformers can load what jgpt saves. */
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("activation_function", activationFunction);
+        m.put("architectures", List.of("GPT2LMHeadModel"));
+        m.put("attn_pdrop", 0.1);
+        m.put("bos_token_id", bosTokenId);
+        m.put("embd_pdrop", 0.1);
+        m.put("eos_token_id", eosTokenId);
+        m.put("initializer_range", 0.02);
+        m.put("layer_norm_epsilon", Double.parseDouble(Float.toString(layerNormEpsilon)));
+        m.put("model_type", "gpt2");
+        m.put("n_ctx", nPositions);
+        m.put("n_embd", nEmbd);
+        m.put("n_head", nHead);
+        m.put("n_inner", innerDim == 4 * nEmbd ? null : innerDim);
+        m.put("n_layer", nLayer);
+        m.put("n_positions", nPositions);
+        m.put("resid_pdrop", 0.1);
+        m.put("scale_attn_by_inverse_layer_idx", scaleAttnByInverseLayerIdx);
+        m.put("scale_attn_weights", scaleAttnWeights);
+        m.put("vocab_size", vocabSize);
+        return Json.write(m) + "\n";
+    }
+
+    private static double number(Map<String, Object> m, String key, double fallback) {
+        if (!m.containsKey(key)) return fallback;
+        if (m.get(key) instanceof Number n) return n.doubleValue();
+        throw new IllegalArgumentException(key + " must be a number, not " + m.get(key));
+    }
+
+    private static int integer(Map<String, Object> m, String key, int fallback) {
+        if (!m.containsKey(key)) return fallback;
+        if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
+        throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
+    }
+
+    private static boolean bool(Map<String, Object> m, String key, boolean fallback) {
+        if (!m.containsKey(key)) return fallback;
+        if (m.get(key) instanceof Boolean b) return b;
+        throw new IllegalArgumentException(key + " must be true or false, not " + m.get(key));
+    }
+
+    private static String string(Map<String, Object> m, String key, String fallback) {
+        if (!m.containsKey(key)) return fallback;
+        if (m.get(key) instanceof String s) return s;
+        throw new IllegalArgumentException(key + " must be a string, not " + m.get(key));
     }
 }

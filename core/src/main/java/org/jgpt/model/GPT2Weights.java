@@ -1,6 +1,17 @@
 package org.jgpt.model;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.jgpt.io.Checkpoints;
+import org.jgpt.io.Safetensors;
+import org.jgpt.kernel.DType;
+import org.jgpt.kernel.Parallel;
 import org.jgpt.kernel.Tensor;
 
 /**
@@ -20,12 +31,69 @@ public record GPT2Weights(
         layers = List.copyOf(layers);
     }
 
+    /**
+     * GPT-2's initialisation (as Hugging Face's {@code _init_weights}): N(0, 0.02) matrices and embeddings, the
+     * residual projections {@code attn.c_proj} and {@code mlp.c_proj} N(0, 0.02/√(2·n_layer)), zero biases,
+     * LayerNorm gain 1 and bias 0; tied LM head. Off-heap (closing the weights frees it); deterministic per seed.
+     */
+    public static GPT2Weights random(GPT2Config config, long seed, DType dtype) {
+        Map<String, long[]> shapes = Checkpoints.shapes(config);
+        List<String> names = new ArrayList<>(shapes.keySet());
+        SplittableRandom root = new SplittableRandom(seed);
+        List<SplittableRandom> streams = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) streams.add(root.split()); // one stream a tensor: fills run in parallel
+        Arena arena = Arena.ofShared();
+        Tensor[] tensors = new Tensor[names.size()];
+        double residualStd = 0.02 / Math.sqrt(2.0 * config.nLayer());
+        Parallel.forEach(names.size(), i -> {
+            String name = names.get(i);
+            long[] shape = shapes.get(name);
+            long n = 1;
+            for (long d : shape) n *= d;
+            MemorySegment data = arena.allocate(n * dtype.bytes, 64);
+            SplittableRandom rng = streams.get(i);
+            boolean gain = name.endsWith("ln_1.weight") || name.endsWith("ln_2.weight") || name.equals("ln_f.weight");
+            double std = name.endsWith(".bias") || gain ? 0 : name.endsWith("c_proj.weight") ? residualStd : 0.02;
+            for (long j = 0; j < n; j++) set(data, dtype, j, gain ? 1f : std == 0 ? 0f : (float) (std * rng.nextGaussian()));
+            tensors[i] = new Tensor(name, dtype, shape, data);
+        });
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < config.nLayer(); l++) {
+            int b = 2 + 12 * l; // Checkpoints.shapes lists each layer's 12 tensors in LayerWeights' order
+            layers.add(new LayerWeights(tensors[b], tensors[b + 1], tensors[b + 2], tensors[b + 3], tensors[b + 4],
+                    tensors[b + 5], tensors[b + 6], tensors[b + 7], tensors[b + 8], tensors[b + 9], tensors[b + 10],
+                    tensors[b + 11]));
+        }
+        int end = tensors.length;
+        return new GPT2Weights(config, tensors[0], tensors[1], layers, tensors[end - 2], tensors[end - 1], tensors[0],
+                arena::close);
+    }
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static void set(MemorySegment data, DType dtype, long i, float x) {
+        switch (dtype) {
+            case F32 -> data.set(F32, i * 4, x);
+            case F16 -> data.set(I16, i * 2, Float.floatToFloat16(x));
+            case BF16 -> data.set(I16, i * 2, Safetensors.toBFloat16(x));
+        }
+    }
+
     public boolean tied() {
         return lmHead == wte;
     }
 
+    /** Releases what backs the tensors (unmaps checkpoint files, frees off-heap memory); they must not be used after. */
     @Override
-    public void close() throws Exception {
-        if (resources != null) resources.close();
+    public void close() {
+        if (resources == null) return;
+        try {
+            resources.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot release the model's weights: " + e.getMessage(), e);
+        }
     }
 }

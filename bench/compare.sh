@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs jgpt's whole-model benchmarks beside their PyTorch anchors, one after the other in one run, on GPT-2 124M
+# shapes with random weights and 2 threads, and prints each figure and the jgpt / PyTorch ratio.
+# Needs Debian's PyTorch with OpenBLAS: apt-get install python3-torch libopenblas0-pthread
+# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train]...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_WAIT_POLICY=PASSIVE JGPT_THREADS=2
+python=/usr/bin/python3
+field() { $python -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
+ratio() { $python -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$2"; }
+
+[ $# -gt 0 ] || set -- decode prefill train
+for what in "$@"; do
+  case $what in
+    decode)
+      torch=$($python bench/python/torch_gpt2_speed.py --mode decode --prompt 64 --tokens 64)
+      echo "pytorch decode: $torch"
+      for dtype in f32 bf16 f16; do
+        jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 2>/dev/null)
+        echo "jgpt decode $dtype: $jgpt"
+        echo "  => $dtype decode: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch," \
+             "$(echo "$jgpt" | field roofline_fraction) of the bandwidth roofline"
+      done ;;
+    prefill)
+      torch=$($python bench/python/torch_gpt2_speed.py --mode prefill --prompt 512)
+      jgpt=$(./jgpt bench prefill --preset gpt2 --prompt 512 2>/dev/null)
+      echo "pytorch prefill: $torch"
+      echo "jgpt prefill: $jgpt"
+      echo "  => prefill 512: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch" ;;
+    train)
+      torch=$($python bench/python/torch_gpt2_train_speed.py --batch 4 --seq 256 --steps 3)
+      jgpt=$(./jgpt bench train --preset gpt2 --batch 4 --seq 256 --steps 3 2>/dev/null)
+      echo "pytorch train: $torch"
+      echo "jgpt train: $jgpt"
+      echo "  => training: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch," \
+           "mfu $(echo "$jgpt" | field mfu)" ;;
+    *) echo "usage: $0 [decode|prefill|train]..." >&2; exit 2 ;;
+  esac
+done

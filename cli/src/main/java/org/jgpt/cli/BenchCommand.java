@@ -1,0 +1,205 @@
+package org.jgpt.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jgpt.io.Checkpoints;
+import org.jgpt.io.Json;
+import org.jgpt.kernel.DType;
+import org.jgpt.kernel.MemoryBandwidth;
+import org.jgpt.kernel.Parallel;
+import org.jgpt.kernel.Tensor;
+import org.jgpt.model.GPT2Config;
+import org.jgpt.model.GPT2Model;
+import org.jgpt.model.GPT2Weights;
+import org.jgpt.model.KVCache;
+import org.jgpt.model.LayerWeights;
+import org.jgpt.train.TrainingBenchmark;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Times the forward pass and prints one JSON line with tokens_per_second. decode: prefill a"
+                + " prompt, then time single-token steps; prefill: time one forward over the prompt. An untimed run of"
+                + " the same work (at most 16 decode steps) warms the JIT first.")
+final class BenchCommand implements Callable<Integer> {
+    enum Mode { decode, prefill, train }
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "MODE", description = "decode, prefill or train.")
+    Mode mode;
+
+    @ArgGroup
+    Source source = new Source();
+
+    static final class Source {
+        @Option(names = "--model", paramLabel = "DIR", description = "Model directory to load.")
+        Path modelDir;
+
+        @Option(names = "--preset", paramLabel = "NAME", description = "Random weights of a GPT-2 size (gpt2, gpt2-medium, ...; default gpt2).")
+        String preset;
+    }
+
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16", description = "Element type of the random weights (default ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--prompt", paramLabel = "N", description = "Prompt tokens (default 512 for prefill, 64 for decode).")
+    Integer prompt;
+
+    @Option(names = "--tokens", defaultValue = "64", paramLabel = "N", description = "Decode steps to time (default ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--batch", defaultValue = "4", paramLabel = "B", description = "train: sequences per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq", defaultValue = "256", paramLabel = "T", description = "train: tokens per sequence (default ${DEFAULT-VALUE}).")
+    int seq;
+
+    @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "train: timed steps, after one untimed (default ${DEFAULT-VALUE}).")
+    int trainSteps;
+
+    @Override
+    public Integer call() throws Exception {
+        if (mode == Mode.train) return benchTraining();
+        int promptTokens = prompt != null ? prompt : mode == Mode.prefill ? 512 : 64;
+        if (promptTokens < 1) throw new IllegalArgumentException("--prompt must be at least 1");
+        if (tokens < 1) throw new IllegalArgumentException("--tokens must be at least 1");
+        DType type = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, not '" + dtype + "'");
+        };
+        if (source.modelDir != null && spec.commandLine().getParseResult().hasMatchedOption("--dtype")) {
+            throw new IllegalArgumentException("--dtype applies to --preset's random weights; a --model keeps its own");
+        }
+        String name = source.modelDir != null ? source.modelDir.toString()
+                : (source.preset != null ? source.preset : "gpt2") + " (random)";
+        try (GPT2Weights weights = source.modelDir != null ? Checkpoints.load(source.modelDir)
+                : randomWeights(GPT2Config.preset(source.preset != null ? source.preset : "gpt2"), type)) {
+            GPT2Config config = weights.config();
+            int steps = mode == Mode.decode ? tokens : 0;
+            if (promptTokens + steps > config.nPositions()) {
+                throw new IllegalArgumentException("prompt " + promptTokens + " + tokens " + steps
+                        + " exceed the model's context of " + config.nPositions());
+            }
+            GPT2Model model = new GPT2Model(weights);
+            int[] promptIds = new int[promptTokens];
+            for (int i = 0; i < promptTokens; i++) promptIds[i] = (i * 7919) % config.vocabSize();
+            // One untimed run of the same work first, so that what is timed runs compiled.
+            run(model, promptIds, Math.min(steps, 16));
+            double seconds = run(model, promptIds, steps);
+            int timed = mode == Mode.decode ? steps : promptTokens;
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("mode", mode.name());
+            result.put("model", name);
+            result.put("dtype", weights.wte().dtype().name().toLowerCase(Locale.ROOT));
+            result.put("threads", Parallel.threads());
+            result.put("prompt", promptTokens);
+            result.put("tokens", timed);
+            result.put("seconds", seconds);
+            result.put("tokens_per_second", timed / seconds);
+            long weightBytes = weightBytes(weights);
+            result.put("weight_bytes", weightBytes);
+            if (mode == Mode.decode) {
+                // Each decoded token streams every weight once, except the position table (one row).
+                long streamed = weightBytes - weights.wpe().data().byteSize();
+                double bandwidth = MemoryBandwidth.measure(1L << 30, 5);
+                result.put("streamed_bytes_per_token", streamed);
+                result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
+                result.put("roofline_tokens_per_second", bandwidth / streamed);
+                result.put("roofline_fraction", timed / seconds / (bandwidth / streamed));
+            }
+            spec.commandLine().getOut().println(Json.write(result));
+            return 0;
+        }
+    }
+
+    private int benchTraining() throws Exception {
+        if (batch < 1 || seq < 1 || trainSteps < 1) throw new IllegalArgumentException("--batch, --seq and --steps must be at least 1");
+        GPT2Config config;
+        String name;
+        if (source.modelDir != null) {
+            config = GPT2Config.load(source.modelDir.resolve("config.json"));
+            name = source.modelDir + " (config, random weights)";
+        } else {
+            String preset = source.preset != null ? source.preset : "gpt2";
+            config = GPT2Config.preset(preset);
+            name = preset + " (random)";
+        }
+        TrainingBenchmark.Result r = TrainingBenchmark.run(config, batch, seq, trainSteps, 1234);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("mode", "train");
+        result.put("model", name);
+        result.put("threads", Parallel.threads());
+        result.put("batch", batch);
+        result.put("seq", seq);
+        result.put("steps", trainSteps);
+        result.put("seconds_per_step", r.secondsPerStep());
+        result.put("tokens_per_second", r.tokensPerSecond());
+        result.put("model_gflops", r.modelGflops());
+        result.put("gemm_gflops", r.gemmGflops());
+        result.put("mfu", r.mfu());
+        result.put("peak_rss_bytes", peakResidentBytes());
+        spec.commandLine().getOut().println(Json.write(result));
+        return 0;
+    }
+
+    /** The process's peak resident set (VmHWM), or -1 where /proc is not there. */
+    private static long peakResidentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** Prefills the prompt, then decodes {@code steps} tokens greedily: seconds of the steps, or of the prefill if none. */
+    private static double run(GPT2Model model, int[] promptIds, int steps) {
+        float[] logits = new float[model.config().vocabSize()];
+        KVCache[] cache = {model.newCache(promptIds.length + steps)};
+        long start = System.nanoTime();
+        model.forward(new int[][] {promptIds}, cache, logits);
+        if (steps == 0) return (System.nanoTime() - start) / 1e9;
+        int[][] next = {new int[1]};
+        start = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            next[0][0] = argmax(logits);
+            model.forward(next, cache, logits);
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private static long weightBytes(GPT2Weights w) {
+        long bytes = w.wte().data().byteSize() + w.wpe().data().byteSize() + w.lnFWeight().data().byteSize()
+                + w.lnFBias().data().byteSize() + (w.tied() ? 0 : w.lmHead().data().byteSize());
+        for (LayerWeights l : w.layers()) {
+            for (Tensor t : new Tensor[] {l.ln1Weight(), l.ln1Bias(), l.attnWeight(), l.attnBias(), l.attnProjWeight(),
+                    l.attnProjBias(), l.ln2Weight(), l.ln2Bias(), l.fcWeight(), l.fcBias(), l.fcProjWeight(), l.fcProjBias()}) {
+                bytes += t.data().byteSize();
+            }
+        }
+        return bytes;
+    }
+
+    private static GPT2Weights randomWeights(GPT2Config config, DType type) {
+        return GPT2Weights.random(config, 1234, type);
+    }
+}

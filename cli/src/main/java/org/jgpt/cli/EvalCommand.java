@@ -1,0 +1,208 @@
+package org.jgpt.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jgpt.eval.CbtTask;
+import org.jgpt.eval.ClassifyTask;
+import org.jgpt.eval.CoqaTask;
+import org.jgpt.eval.Datasets;
+import org.jgpt.eval.Detokenizer;
+import org.jgpt.eval.EvalResult;
+import org.jgpt.eval.LambadaTask;
+import org.jgpt.eval.LanguageModel;
+import org.jgpt.eval.PerplexityTask;
+import org.jgpt.eval.QaTask;
+import org.jgpt.eval.SummarizeTask;
+import org.jgpt.eval.TranslateTask;
+import org.jgpt.eval.WinogradTask;
+import org.jgpt.io.Json;
+import org.jgpt.model.GPT2Model;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
+                + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
+                + " winograd, coqa, summarize, translate, qa, classify; the README describes each one's data format.")
+final class EvalCommand implements Callable<Integer> {
+    private static final List<String> TASKS =
+            List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json, weights).")
+    Path modelDir;
+
+    @Option(names = "--task", required = true, paramLabel = "NAME", description = "The evaluation to run.")
+    String task;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "The task's data file.")
+    Path data;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Evaluate the first N examples only.")
+    int limit;
+
+    @Option(names = "--json", description = "Print the result as JSON: task, metrics and one record per example.")
+    boolean json;
+
+    @Option(names = "--context", paramLabel = "N", description = "perplexity: tokens per window (default: the model's context).")
+    Integer context;
+
+    @Option(names = "--stride", paramLabel = "N", description = "perplexity: tokens between window starts (default: half the context).")
+    Integer stride;
+
+    @Option(names = "--no-bos", description = "perplexity: do not put <|endoftext|> before each document (its first token then goes unscored).")
+    boolean noBos;
+
+    @Option(names = "--detokenizer", paramLabel = "NAME", defaultValue = "none",
+            description = "perplexity, lambada: none, wikitext, ptb, lambada or lm1b (default: ${DEFAULT-VALUE}).")
+    String detokenizer;
+
+    @Option(names = "--shots", paramLabel = "N", defaultValue = "5",
+            description = "translate, qa: the first N examples of the data are the prompt's examples; the rest are evaluated (default: ${DEFAULT-VALUE}).")
+    int shots;
+
+    @Option(names = "--reverse", description = "translate: French to English instead of English to French.")
+    boolean reverse;
+
+    @Option(names = "--max-tokens", paramLabel = "N",
+            description = "coqa, qa, translate, summarize: tokens to generate at most (default: 32, 32, 64, 100).")
+    Integer maxTokens;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "summarize: the sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--confident-fraction", paramLabel = "F", defaultValue = "0.01",
+            description = "qa: the share of most confident answers whose exact match is also reported (default: ${DEFAULT-VALUE}).")
+    double confidentFraction;
+
+    @Option(names = "--labels", paramLabel = "A,B,...", split = ",",
+            description = "classify: the labels, which numeric labels in the data index (default: those in the data, in order of first appearance).")
+    List<String> labels;
+
+    @Option(names = "--template", paramLabel = "TEXT", defaultValue = "The sentiment of this review is {}.",
+            description = "classify: the sentence after the text, {} marking the label (default: '${DEFAULT-VALUE}').")
+    String template;
+
+    @Override
+    public Integer call() throws Exception {
+        String name = task.toLowerCase(Locale.ROOT);
+        if (!TASKS.contains(name)) {
+            throw new IllegalArgumentException("unknown task '" + task + "' (" + String.join(", ", TASKS) + ")");
+        }
+        Detokenizer detok = Detokenizer.parse(detokenizer);
+        try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
+            LanguageModel lm = new LanguageModel(new GPT2Model(dir.weights()), dir.tokenizer());
+            EvalResult result;
+            try (ProgressBars progress = new ProgressBars(false)) {
+                result = run(name, lm, detok, progress);
+            }
+            print(result);
+            return 0;
+        }
+    }
+
+    private EvalResult run(String name, LanguageModel lm, Detokenizer detok, ProgressBars progress) throws IOException {
+        return switch (name) {
+            case "perplexity" -> {
+                int window = context == null ? lm.contextLength() : context;
+                yield new PerplexityTask(detok, window, stride == null ? Math.max(1, window / 2) : stride, !noBos)
+                        .run(lm, documents(), progress);
+            }
+            case "lambada" -> new LambadaTask(detok).run(lm,
+                    Datasets.jsonl(data, limit).stream().map(r -> r.string("text")).toList(), progress);
+            case "cbt" -> CbtTask.run(lm, Datasets.limit(CbtTask.parse(data, Datasets.readText(data)), limit), progress);
+            case "winograd" -> WinogradTask.run(lm,
+                    Datasets.jsonl(data, limit).stream().map(WinogradTask::schema).toList(), progress);
+            case "coqa" -> CoqaTask.run(lm, CoqaTask.read(data, limit), tokens(32), progress);
+            case "summarize" -> SummarizeTask.run(lm, Datasets.jsonl(data, limit).stream()
+                            .map(r -> new SummarizeTask.Article(r.string("article"), r.string("highlights"))).toList(),
+                    SummarizeTask.options(tokens(100), seed), progress);
+            case "translate" -> {
+                List<TranslateTask.Pair> pairs = Datasets.jsonl(data, limit <= 0 ? 0 : limit + shots).stream()
+                        .map(r -> reverse ? new TranslateTask.Pair(r.string("fr"), r.string("en"))
+                                : new TranslateTask.Pair(r.string("en"), r.string("fr"))).toList();
+                yield TranslateTask.run(lm, head(pairs), tail(pairs), tokens(64), progress);
+            }
+            case "qa" -> {
+                List<QaTask.Question> questions = Datasets.jsonl(data, limit <= 0 ? 0 : limit + shots).stream()
+                        .map(r -> new QaTask.Question(r.string("question"), r.strings("answer"))).toList();
+                yield QaTask.run(lm, head(questions), tail(questions), tokens(32), confidentFraction, progress);
+            }
+            case "classify" -> {
+                List<ClassifyTask.Example> examples = Datasets.jsonl(data, limit).stream()
+                        .map(r -> new ClassifyTask.Example(r.string("text"), labelOf(r))).toList();
+                List<String> classes = labels != null ? labels
+                        : List.copyOf(new LinkedHashSet<>(examples.stream().map(ClassifyTask.Example::label).toList()));
+                yield new ClassifyTask(classes, template).run(lm, examples, progress);
+            }
+            default -> throw new IllegalStateException("no case for task " + name);
+        };
+    }
+
+    /** perplexity: a .jsonl file holds one document per record ("text"); any other file is one plain-text document. */
+    private List<String> documents() throws IOException {
+        if (data.getFileName().toString().endsWith(".jsonl")) {
+            return Datasets.jsonl(data, limit).stream().map(r -> r.string("text")).toList();
+        }
+        return List.of(Datasets.readText(data));
+    }
+
+    /** A string label as it is; a number (as in Hugging Face's imdb, sst2) indexes --labels when they are given. */
+    private String labelOf(Datasets.Row row) {
+        Object label = row.get("label");
+        if (label instanceof String s) return s;
+        if (!(label instanceof Number n)) throw row.error("field \"label\" must be a string or a number");
+        if (labels == null) return n.toString();
+        if (n.intValue() < 0 || n.intValue() >= labels.size()) {
+            throw row.error("label " + n + " is not an index into --labels " + labels);
+        }
+        return labels.get(n.intValue());
+    }
+
+    private int tokens(int defaultValue) {
+        return maxTokens == null ? defaultValue : maxTokens;
+    }
+
+    private <T> List<T> head(List<T> items) {
+        if (items.size() <= shots) {
+            throw new IllegalArgumentException(data + " has " + items.size() + " examples: none left after " + shots + " shots");
+        }
+        return items.subList(0, shots);
+    }
+
+    private <T> List<T> tail(List<T> items) {
+        return items.subList(shots, items.size());
+    }
+
+    private void print(EvalResult result) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(result.toJson()));
+        } else {
+            List<String[]> rows = new ArrayList<>();
+            for (Map.Entry<String, Object> e : result.metrics().entrySet()) {
+                rows.add(new String[] {e.getKey(), format(e.getValue())});
+            }
+            int width = rows.stream().mapToInt(r -> r[0].length()).max().orElse(0);
+            out.println(result.task());
+            for (String[] row : rows) out.printf("  %-" + width + "s  %s%n", row[0], row[1]);
+        }
+        out.flush();
+    }
+
+    private static String format(Object value) {
+        if (value instanceof Double d) return String.format(Locale.ROOT, "%.4f", d);
+        return String.valueOf(value);
+    }
+}

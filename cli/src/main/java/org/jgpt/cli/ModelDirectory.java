@@ -1,0 +1,64 @@
+package org.jgpt.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.jgpt.io.Checkpoints;
+import org.jgpt.model.GPT2Weights;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+
+/** What a model directory holds: config.json and weights, and the tokenizer files when they are not GPT-2's own. */
+record ModelDirectory(GPT2Weights weights, GPT2Tokenizer tokenizer) implements AutoCloseable {
+
+    /** Where the built-in demo model lives: {@code models/demo} under the installation ({@code -Djgpt.home}). */
+    static Path builtInModel() {
+        return Path.of(System.getProperty("jgpt.home", "."), "models", "demo");
+    }
+
+    /** {@code dir}, or the built-in demo model when no {@code --model} was given. */
+    static ModelDirectory openOrBuiltIn(Path dir) {
+        if (dir != null) return open(dir);
+        Path builtIn = builtInModel();
+        if (!Files.isDirectory(builtIn)) {
+            throw new IllegalArgumentException("no --model given and the built-in demo model is missing at " + builtIn
+                    + "; pass --model DIR (a Hugging Face GPT-2 folder)");
+        }
+        return open(builtIn);
+    }
+
+    static ModelDirectory open(Path dir) {
+        if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
+        GPT2Weights weights = Checkpoints.load(dir);
+        try {
+            return new ModelDirectory(weights, tokenizer(dir, weights.config().vocabSize()));
+        } catch (RuntimeException e) {
+            try {
+                weights.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static GPT2Tokenizer tokenizer(Path dir, int modelVocab) {
+        GPT2Tokenizer tokenizer;
+        if (Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"))) {
+            tokenizer = GPT2Tokenizer.fromDirectory(dir);
+        } else if (modelVocab == 50257) {
+            tokenizer = GPT2Tokenizer.gpt2();
+        } else {
+            throw new IllegalArgumentException(dir + " has no tokenizer files (vocab.json, merges.txt) and its vocabulary of "
+                    + modelVocab + " tokens is not GPT-2's 50257");
+        }
+        if (tokenizer.vocabSize() > modelVocab) {
+            throw new IllegalArgumentException(dir + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but the model only " + modelVocab);
+        }
+        return tokenizer;
+    }
+
+    @Override
+    public void close() throws Exception {
+        weights.close();
+    }
+}

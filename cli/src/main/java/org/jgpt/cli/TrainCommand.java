@@ -1,0 +1,140 @@
+package org.jgpt.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Callable;
+import org.jgpt.io.Checkpoints;
+import org.jgpt.model.GPT2Config;
+import org.jgpt.model.GPT2Weights;
+import org.jgpt.train.TokenDataset;
+import org.jgpt.train.TrainConfig;
+import org.jgpt.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Pre-train GPT-2 with the causal LM objective on a corpus made by 'jgpt prepare'.",
+                "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
+                "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", description = "Prepared corpus directory (jgpt prepare).")
+    Path data;
+
+    @Option(names = "--out", required = true, description = "Run directory: checkpoints, metrics.csv, loss.png, and the latest model.")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run saved in --out (its own settings are used).")
+    boolean resume;
+
+    @Option(names = "--init", defaultValue = "scratch", description = "'scratch' (GPT-2 initialisation) or a model directory to start from (default: ${DEFAULT-VALUE}).")
+    String init;
+
+    @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2.")
+    String preset;
+
+    @Option(names = "--n-layer", defaultValue = "4") int nLayer;
+    @Option(names = "--n-head", defaultValue = "4") int nHead;
+    @Option(names = "--n-embd", defaultValue = "128") int nEmbd;
+    @Option(names = "--context", defaultValue = "256", description = "n_positions (default: ${DEFAULT-VALUE}).") int context;
+
+    @Option(names = "--batch", defaultValue = "8") int batch;
+    @Option(names = "--seq", defaultValue = "128", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).") int seq;
+    @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
+    @Option(names = "--steps", defaultValue = "1000") int steps;
+    @Option(names = "--lr", defaultValue = "6e-4") double lr;
+    @Option(names = "--min-lr", defaultValue = "6e-5") double minLr;
+    @Option(names = "--warmup", defaultValue = "100") int warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.1") double weightDecay;
+    @Option(names = "--no-decay-embeddings", description = "Exempt wte and wpe from weight decay.") boolean noDecayEmbeddings;
+    @Option(names = "--beta1", defaultValue = "0.9") double beta1;
+    @Option(names = "--beta2", defaultValue = "0.95") double beta2;
+    @Option(names = "--grad-clip", defaultValue = "1.0", description = "Global-norm clipping; 0 turns it off (default: ${DEFAULT-VALUE}).") double gradClip;
+    @Option(names = "--dropout", defaultValue = "0.1", description = "Embedding, attention and residual dropout (default: ${DEFAULT-VALUE}, GPT-2's).") double dropout;
+    @Option(names = "--eval-interval", defaultValue = "100") int evalInterval;
+    @Option(names = "--eval-batches", defaultValue = "20") int evalBatches;
+    @Option(names = "--checkpoint-interval", defaultValue = "500") int checkpointInterval;
+    @Option(names = "--seed", defaultValue = "1337") long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        Trainer trainer;
+        if (resume) {
+            trainer = Trainer.resume(out);
+            System.err.printf("resuming %s at step %d of %d%n", out, trainer.step(), trainer.config().maxSteps());
+        } else {
+            if (data == null) throw new IllegalArgumentException("--data is required (a directory made by jgpt prepare)");
+            TrainConfig config = new TrainConfig(data.toAbsolutePath().toString(), batch, seq, gradAccum, steps, lr, minLr,
+                    warmup, weightDecay, !noDecayEmbeddings, beta1, beta2, gradClip, dropout, evalInterval, evalBatches,
+                    checkpointInterval, seed);
+            if ("scratch".equals(init)) {
+                trainer = Trainer.start(config, modelConfig(), null, out);
+            } else {
+                try (GPT2Weights weights = Checkpoints.load(Path.of(init))) {
+                    trainer = Trainer.start(config, weights.config(), weights, out);
+                }
+            }
+        }
+        try (trainer) {
+            return train(trainer);
+        }
+    }
+
+    private GPT2Config modelConfig() throws Exception {
+        if (preset != null) return GPT2Config.preset(preset);
+        int vocab;
+        try (TokenDataset corpus = TokenDataset.open(data, "train")) {
+            vocab = corpus.vocabSize();
+        }
+        return new GPT2Config(vocab, context, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5f, "gelu_new", true, false,
+                vocab - 1, vocab - 1);
+    }
+
+    private static int train(Trainer trainer) throws Exception {
+        long parameters = trainer.model().parameters().stream().mapToLong(p -> p.value().length).sum();
+        System.err.printf(Locale.ROOT, "model: %,d parameters, %s%n", parameters, trainer.model().config());
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onInterrupt = new Thread(() -> {
+            stop.set(true);
+            System.err.println("\ninterrupted: saving a checkpoint after this step...");
+            try {
+                finished.await(10, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        try {
+            trainer.run(new Trainer.Listener() {
+                @Override
+                public void onStep(Trainer.StepMetrics m) {
+                    System.err.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | norm %.2f | %,.0f tok/s | ETA %s%n",
+                            m.step(), m.maxSteps(), m.loss(), m.learningRate(), m.gradNorm(), m.tokensPerSecond(),
+                            duration(m.secondsLeft()));
+                }
+
+                @Override
+                public void onValidation(int step, double loss) {
+                    System.err.printf(Locale.ROOT, "step %d | validation loss %.4f (perplexity %.2f)%n", step, loss, Math.exp(loss));
+                }
+
+                @Override
+                public void onCheckpoint(int step, Path checkpoint) {
+                    System.err.println("saved " + checkpoint);
+                }
+            }, stop::get);
+        } finally {
+            finished.countDown();
+        }
+        if (!stop.get()) Runtime.getRuntime().removeShutdownHook(onInterrupt);
+        return 0;
+    }
+
+    private static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : String.format("%dm%02ds", s / 60, s % 60);
+    }
+}

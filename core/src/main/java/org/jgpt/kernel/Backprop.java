@@ -1,0 +1,314 @@
+package org.jgpt.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The layers of GPT-2 training, llm.c style: each layer's training forward (which keeps what its backward needs)
+ * beside its backward. Backward functions accumulate ({@code +=}) into gradient buffers, so a buffer read by two
+ * branches (the residual stream) collects both. Shapes use R = rows (batch × time), C = channels.
+ */
+public final class Backprop {
+    private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final int L = Lanes.LENGTH;
+    private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
+
+    private Backprop() {}
+
+    // ---- token and position embedding --------------------------------------------------------------------------
+
+    /** {@code out[b,t] = wte[tokens[b,t]] + wpe[t]}, for R = batch × seqLen rows. */
+    public static void embeddingForward(float[] out, int[] tokens, float[] wte, float[] wpe, int batch, int seqLen, int dim) {
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < seqLen; t++) {
+                int row = b * seqLen + t;
+                int tokenBase = tokens[row] * dim;
+                int posBase = t * dim;
+                for (int c = 0; c < dim; c++) out[row * dim + c] = wte[tokenBase + c] + wpe[posBase + c];
+            }
+        }
+    }
+
+    public static void embeddingBackward(float[] dWte, float[] dWpe, float[] dOut, int[] tokens, int batch, int seqLen, int dim) {
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < seqLen; t++) {
+                int row = b * seqLen + t;
+                int tokenBase = tokens[row] * dim;
+                int posBase = t * dim;
+                for (int c = 0; c < dim; c++) {
+                    float g = dOut[row * dim + c];
+                    dWte[tokenBase + c] += g;
+                    dWpe[posBase + c] += g;
+                }
+            }
+        }
+    }
+
+    // ---- LayerNorm ---------------------------------------------------------------------------------------------
+
+    /** LayerNorm that also keeps each row's mean and reciprocal standard deviation for the backward. */
+    public static void layerNormForward(float[] out, float[] mean, float[] rstd, float[] in, float[] gamma, float[] beta,
+                                        int rows, int dim, float eps) {
+        Parallel.forEach(rows, r -> {
+            int base = r * dim;
+            float m = 0f;
+            for (int i = 0; i < dim; i++) m += in[base + i];
+            m /= dim;
+            float v = 0f;
+            for (int i = 0; i < dim; i++) {
+                float d = in[base + i] - m;
+                v += d * d;
+            }
+            v /= dim;
+            float s = (float) (1.0 / Math.sqrt(v + eps));
+            for (int i = 0; i < dim; i++) out[base + i] = (in[base + i] - m) * s * gamma[i] + beta[i];
+            mean[r] = m;
+            rstd[r] = s;
+        });
+    }
+
+    public static void layerNormBackward(float[] dIn, float[] dGamma, float[] dBeta, float[] dOut, float[] in,
+                                         float[] gamma, float[] mean, float[] rstd, int rows, int dim) {
+        for (int r = 0; r < rows; r++) {
+            int base = r * dim;
+            float m = mean[r];
+            float s = rstd[r];
+            float dNormMean = 0f;
+            float dNormNormMean = 0f;
+            for (int i = 0; i < dim; i++) {
+                float norm = (in[base + i] - m) * s;
+                float dNorm = gamma[i] * dOut[base + i];
+                dNormMean += dNorm;
+                dNormNormMean += dNorm * norm;
+            }
+            dNormMean /= dim;
+            dNormNormMean /= dim;
+            for (int i = 0; i < dim; i++) {
+                float norm = (in[base + i] - m) * s;
+                float dNorm = gamma[i] * dOut[base + i];
+                dBeta[i] += dOut[base + i];
+                dGamma[i] += norm * dOut[base + i];
+                dIn[base + i] += (dNorm - dNormMean - norm * dNormNormMean) * s;
+            }
+        }
+    }
+
+    // ---- linear layers (Conv1D: weight [in, out]); their matmuls are Matmul.forward, backwardInput, backwardWeight --
+
+    /** {@code dBias[o] += sum_r dOut[r, o]}. */
+    public static void biasGradient(float[] dBias, float[] dOut, int rows, int outDim) {
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < outDim; o++) dBias[o] += dOut[r * outDim + o];
+        }
+    }
+
+    // ---- dropout -----------------------------------------------------------------------------------------------
+
+    /**
+     * Fills {@code mask} for inverted dropout: each element is 0 with probability {@code p}, else 1/(1-p). The
+     * random stream depends on {@code seed} alone, so a resumed run draws the same masks.
+     */
+    public static void dropoutMask(float[] mask, int n, float p, long seed) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        float keep = 1f / (1f - p);
+        for (int i = 0; i < n; i++) mask[i] = random.nextFloat() < p ? 0f : keep;
+    }
+
+    /** {@code x[i] *= mask[i]}: dropout's forward, and its backward on the gradient. */
+    public static void applyMask(float[] x, float[] mask, int n) {
+        for (int i = 0; i < n; i++) x[i] *= mask[i];
+    }
+
+    // ---- tanh-GELU ---------------------------------------------------------------------------------------------
+
+    /** {@code dIn[i] += gelu'(in[i]) · dOut[i]}, for GPT-2's tanh GELU. */
+    public static void geluBackward(float[] dIn, float[] in, float[] dOut, int n) {
+        int chunk = 1 << 14;
+        Parallel.forEach((n + chunk - 1) / chunk, c -> {
+            int end = Math.min(n, (c + 1) * chunk);
+            int i = c * chunk;
+            for (; i < end; i += L) {
+                var valid = F.indexInRange(i, end);
+                FloatVector x = FloatVector.fromArray(F, in, i, valid);
+                FloatVector x2 = x.mul(x);
+                FloatVector u = x2.mul(0.044715f).add(1f).mul(x).mul(GELU_SCALE);
+                FloatVector tanh = VectorMath.tanh(u);
+                FloatVector sech2 = tanh.mul(tanh).neg().add(1f);
+                FloatVector local = tanh.add(1f).mul(0.5f)
+                        .add(x.mul(0.5f).mul(sech2).mul(x2.mul(3f * 0.044715f).add(1f)).mul(GELU_SCALE));
+                FloatVector.fromArray(F, dIn, i, valid).add(local.mul(FloatVector.fromArray(F, dOut, i, valid)))
+                        .intoArray(dIn, i, valid);
+            }
+        });
+    }
+
+    // ---- causal self-attention ---------------------------------------------------------------------------------
+
+    /** Per-thread scratch for one (sequence, head): its q, k, v rows, their transposes, and their gradients. */
+    private static final ThreadLocal<float[][]> HEAD_SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+
+    private static float[][] headScratch(int seqLen, int headDim) {
+        float[][] s = HEAD_SCRATCH.get();
+        int size = seqLen * headDim;
+        if (s.length == 0 || s[0].length < size || s[8].length < seqLen) {
+            s = new float[][] {new float[size], new float[size], new float[size], new float[size], new float[size],
+                    new float[size], new float[size], new float[size], new float[seqLen], new float[seqLen]};
+            HEAD_SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /** Copies head {@code h} of q, k and v for sequence {@code b} into contiguous [T, headDim] rows (and kᵀ, vᵀ). */
+    private static void gatherHead(float[][] s, float[] qkv, int b, int h, int seqLen, int dim, int headDim) {
+        float[] q = s[0], k = s[1], v = s[2], kT = s[3], vT = s[4];
+        for (int t = 0; t < seqLen; t++) {
+            int base = (b * seqLen + t) * 3 * dim + h * headDim;
+            System.arraycopy(qkv, base, q, t * headDim, headDim);
+            System.arraycopy(qkv, base + dim, k, t * headDim, headDim);
+            System.arraycopy(qkv, base + 2 * dim, v, t * headDim, headDim);
+            for (int d = 0; d < headDim; d++) {
+                kT[d * seqLen + t] = k[t * headDim + d];
+                vT[d * seqLen + t] = v[t * headDim + d];
+            }
+        }
+    }
+
+    /** {@code row[0, n) += a · x[xOffset, xOffset + n)}, vectorised. */
+    private static void axpy(float[] row, int rowOffset, float a, float[] x, int xOffset, int n) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector.fromArray(F, x, xOffset + i)
+                    .fma(av, FloatVector.fromArray(F, row, rowOffset + i)).intoArray(row, rowOffset + i);
+        }
+        for (; i < n; i++) row[rowOffset + i] += a * x[xOffset + i];
+    }
+
+    /**
+     * Causal attention over packed {@code qkv} ([R, 3C]: q, k, v). Keeps the softmax probabilities in {@code att}
+     * ([batch, nHead, T, T], row t holds positions 0..t) for the backward; writes {@code out} [R, C].
+     * {@code dropout}, when not null, is a mask of att's shape applied to the probabilities before they weight V.
+     * One task per (sequence, head); the scores are vectorised over key positions (against kᵀ), the output over the
+     * head dimension.
+     */
+    public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int batch, int seqLen,
+                                        int dim, int nHead, float scale) {
+        int headDim = dim / nHead;
+        Parallel.forEach(batch * nHead, task -> {
+            int b = task / nHead;
+            int h = task % nHead;
+            float[][] s = headScratch(seqLen, headDim);
+            gatherHead(s, qkv, b, h, seqLen, dim, headDim);
+            float[] q = s[0], v = s[2], kT = s[3], outRow = s[8];
+            for (int t = 0; t < seqLen; t++) {
+                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
+                int visible = t + 1;
+                java.util.Arrays.fill(att, attBase, attBase + seqLen, 0f);
+                for (int d = 0; d < headDim; d++) axpy(att, attBase, q[t * headDim + d] * scale, kT, d * seqLen, visible);
+                Activations.softmax(att, attBase, visible);
+                java.util.Arrays.fill(outRow, 0, headDim, 0f);
+                for (int u = 0; u < visible; u++) {
+                    float p = dropout == null ? att[attBase + u] : att[attBase + u] * dropout[attBase + u];
+                    axpy(outRow, 0, p, v, u * headDim, headDim);
+                }
+                System.arraycopy(outRow, 0, out, (b * seqLen + t) * dim + h * headDim, headDim);
+            }
+        });
+    }
+
+    /** Accumulates {@code dQkv} from {@code dOut}; {@code att} and {@code dropout} are the forward's. */
+    public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout, int batch,
+                                         int seqLen, int dim, int nHead, float scale) {
+        int headDim = dim / nHead;
+        Parallel.forEach(batch * nHead, task -> {
+            int b = task / nHead;
+            int h = task % nHead;
+            float[][] s = headScratch(seqLen, headDim);
+            gatherHead(s, qkv, b, h, seqLen, dim, headDim);
+            float[] q = s[0], k = s[1], vT = s[4], dq = s[5], dk = s[6], dv = s[7], dScores = s[8], dOutRow = s[9];
+            java.util.Arrays.fill(dq, 0, seqLen * headDim, 0f);
+            java.util.Arrays.fill(dk, 0, seqLen * headDim, 0f);
+            java.util.Arrays.fill(dv, 0, seqLen * headDim, 0f);
+            for (int t = 0; t < seqLen; t++) {
+                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
+                int visible = t + 1;
+                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutRow, 0, headDim);
+                // dP[u] = dOut · v[u], through the dropout mask; dv[u] += p[u] · dOut
+                java.util.Arrays.fill(dScores, 0, visible, 0f);
+                for (int d = 0; d < headDim; d++) axpy(dScores, 0, dOutRow[d], vT, d * seqLen, visible);
+                for (int u = 0; u < visible; u++) {
+                    float keep = dropout == null ? 1f : dropout[attBase + u];
+                    axpy(dv, u * headDim, att[attBase + u] * keep, dOutRow, 0, headDim);
+                    dScores[u] *= keep;
+                }
+                // softmax backward: dS[u] = p[u] (dP[u] - sum_w p[w] dP[w]), then the scale
+                float weighted = 0f;
+                for (int u = 0; u < visible; u++) weighted += att[attBase + u] * dScores[u];
+                for (int u = 0; u < visible; u++) {
+                    float dScore = att[attBase + u] * (dScores[u] - weighted) * scale;
+                    axpy(dq, t * headDim, dScore, k, u * headDim, headDim);
+                    axpy(dk, u * headDim, dScore, q, t * headDim, headDim);
+                }
+            }
+            for (int t = 0; t < seqLen; t++) {
+                int base = (b * seqLen + t) * 3 * dim + h * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    dQkv[base + d] += dq[t * headDim + d];
+                    dQkv[base + dim + d] += dk[t * headDim + d];
+                    dQkv[base + 2 * dim + d] += dv[t * headDim + d];
+                }
+            }
+        });
+    }
+
+    // ---- softmax cross-entropy ---------------------------------------------------------------------------------
+
+    /**
+     * Turns {@code logits} ([R, V]) into probabilities in place and writes each row's loss
+     * {@code -log p[target]}; returns the mean loss. Rows whose target is negative are ignored (loss 0).
+     */
+    public static float crossEntropyForward(float[] losses, float[] logits, int[] targets, int rows, int vocab) {
+        Parallel.forEach(rows, r -> {
+            int base = r * vocab;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]);
+            double sum = 0;
+            for (int v = 0; v < vocab; v++) {
+                float e = (float) Math.exp(logits[base + v] - max);
+                logits[base + v] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int v = 0; v < vocab; v++) logits[base + v] *= inv;
+            losses[r] = targets[r] < 0 ? 0f : (float) -Math.log(logits[base + targets[r]]);
+        });
+        double total = 0;
+        int counted = 0;
+        for (int r = 0; r < rows; r++) {
+            if (targets[r] >= 0) {
+                total += losses[r];
+                counted++;
+            }
+        }
+        return counted == 0 ? 0f : (float) (total / counted);
+    }
+
+    /**
+     * Turns the probabilities left by {@link #crossEntropyForward} into the gradient of {@code lossScale} × the mean
+     * loss, in place ({@code lossScale} is 1 / accumulation steps when gradients are accumulated).
+     */
+    public static void crossEntropyBackward(float[] probs, int[] targets, int rows, int vocab, float lossScale) {
+        int counted = 0;
+        for (int r = 0; r < rows; r++) if (targets[r] >= 0) counted++;
+        float scale = counted == 0 ? 0f : lossScale / counted;
+        Parallel.forEach(rows, r -> {
+            int base = r * vocab;
+            if (targets[r] < 0) {
+                java.util.Arrays.fill(probs, base, base + vocab, 0f);
+                return;
+            }
+            for (int v = 0; v < vocab; v++) probs[base + v] *= scale;
+            probs[base + targets[r]] -= scale;
+        });
+    }
+}

@@ -1,0 +1,61 @@
+package org.jgpt.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Reductions and transcendental functions on float vectors built from IEEE-exact operations (add, multiply, fused multiply-add,
+ * conversions) only. The Vector API's own {@code lanewise(EXP)} is computed one way before the JIT compiles a method
+ * and another way after, so its results depend on compilation timing; these give the same bits every time, which
+ * a seeded training run needs to repeat exactly.
+ */
+final class VectorMath {
+    private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 · 2^23: adding it rounds to an integer
+    private static final float MAX = 88.3762626647949f;
+    private static final float MIN = -87.3365447504f;
+
+    private VectorMath() {}
+
+    /** e^x, within 2 ulp of the exact value (Cephes expf: Cody-Waite reduction, degree-6 minimax polynomial). */
+    static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(MIN).min(MAX);
+        FloatVector n = clamped.fma(LOG2E, ROUND).sub(ROUND);
+        FloatVector r = n.fma(broadcast(-LN2_HI), clamped);
+        r = n.fma(broadcast(-LN2_LO), r);
+        FloatVector p = broadcast(1.9875691500e-4f);
+        p = p.fma(r, broadcast(1.3981999507e-3f));
+        p = p.fma(r, broadcast(8.3334519073e-3f));
+        p = p.fma(r, broadcast(4.1665795894e-2f));
+        p = p.fma(r, broadcast(1.6666665459e-1f));
+        p = p.fma(r, broadcast(5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector scale = exponent.reinterpretAsFloats();
+        return p.mul(scale).blend(0f, x.lt(MIN));
+    }
+
+    /**
+     * The sum of the lanes, added in lane order. {@code reduceLanes(ADD)} may add floats in any order, and does so
+     * differently before and after JIT compilation.
+     */
+    static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < F.length(); i++) s += v.lane(i);
+        return s;
+    }
+
+    private static FloatVector broadcast(float value) {
+        return FloatVector.broadcast(F, value);
+    }
+
+    /** tanh(x) = 1 - 2 / (e^{2x} + 1), saturating to ±1. */
+    static FloatVector tanh(FloatVector x) {
+        return broadcast(2f).div(exp(x.mul(2f)).add(1f)).neg().add(1f);
+    }
+}

@@ -1,0 +1,245 @@
+package org.jgpt.model;
+
+import java.util.Arrays;
+import java.util.List;
+import org.jgpt.kernel.Activations;
+import org.jgpt.kernel.Attention;
+import org.jgpt.kernel.Embedding;
+import org.jgpt.kernel.Matmul;
+import org.jgpt.kernel.Norms;
+import org.jgpt.kernel.Tensor;
+
+/**
+ * GPT-2's forward pass over a ragged batch of sequences, each with its own {@link KVCache}.
+ *
+ * <p>The new tokens of all sequences are stacked as rows, so every matmul sees the whole batch at once; attention
+ * runs per sequence over its own cache. Activation buffers (one per role, as in llm.c) are allocated for the
+ * largest batch seen and reused, so decoding one token at a time allocates nothing. Not thread-safe: one forward
+ * at a time per model.
+ */
+public final class GPT2Model {
+    private final GPT2Config config;
+    private final GPT2Weights weights;
+    private final Layer[] layers;
+    private final float[] lnFGain;
+    private final float[] lnFBias;
+
+    // Activations for `rowCapacity` rows: x residual, ln LayerNorm output, qkv, att attention output, proj a
+    // projection's output before it joins the residual, hidden the MLP's inner activations.
+    private int rowCapacity;
+    private float[] x, ln, qkv, att, proj, hidden;
+    private int[] tokenRows, positionRows;
+    private int[] lastRowOnly = new int[0];
+
+    /** The small per-layer vectors as float arrays (read once at load); the matrices stay where the weights are. */
+    private record Layer(LayerWeights w, float[] ln1Gain, float[] ln1Bias, float[] attnBias, float[] attnProjBias,
+                         float[] ln2Gain, float[] ln2Bias, float[] fcBias, float[] fcProjBias, float attnScale) {}
+
+    public GPT2Model(GPT2Weights weights) {
+        this.config = weights.config();
+        this.weights = weights;
+        String activation = config.activationFunction();
+        if (!activation.equals("gelu_new") && !activation.equals("gelu_pytorch_tanh")) {
+            throw new IllegalArgumentException("unsupported activation_function '" + activation
+                    + "' (jgpt implements GPT-2's tanh GELU: gelu_new, gelu_pytorch_tanh)");
+        }
+        List<LayerWeights> layerWeights = weights.layers();
+        if (layerWeights.size() != config.nLayer()) {
+            throw new IllegalArgumentException("config has n_layer " + config.nLayer() + " but the weights have "
+                    + layerWeights.size() + " layers");
+        }
+        int c = config.nEmbd();
+        int inner = config.innerDim();
+        checkShape(weights.wte(), config.vocabSize(), c);
+        checkShape(weights.wpe(), config.nPositions(), c);
+        checkShape(weights.lmHead(), config.vocabSize(), c);
+        this.layers = new Layer[config.nLayer()];
+        for (int l = 0; l < layers.length; l++) {
+            LayerWeights w = layerWeights.get(l);
+            checkShape(w.attnWeight(), c, 3 * c);
+            checkShape(w.attnProjWeight(), c, c);
+            checkShape(w.fcWeight(), c, inner);
+            checkShape(w.fcProjWeight(), inner, c);
+            float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(config.headDim())) : 1f;
+            if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
+            layers[l] = new Layer(w, vector(w.ln1Weight(), c), vector(w.ln1Bias(), c), vector(w.attnBias(), 3 * c),
+                    vector(w.attnProjBias(), c), vector(w.ln2Weight(), c), vector(w.ln2Bias(), c),
+                    vector(w.fcBias(), inner), vector(w.fcProjBias(), c), scale);
+        }
+        this.lnFGain = vector(weights.lnFWeight(), c);
+        this.lnFBias = vector(weights.lnFBias(), c);
+    }
+
+    private static void checkShape(Tensor t, int rows, int cols) {
+        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols) {
+            throw new IllegalArgumentException("tensor " + t + ": expected shape [" + rows + ", " + cols + "]");
+        }
+    }
+
+    private static float[] vector(Tensor t, int length) {
+        if (t.size() != length) {
+            throw new IllegalArgumentException("tensor " + t + ": expected " + length + " elements");
+        }
+        return t.toFloatArray();
+    }
+
+    public GPT2Config config() {
+        return config;
+    }
+
+    public GPT2Weights weights() {
+        return weights;
+    }
+
+    /** A cache for one sequence of up to {@code capacity} tokens. */
+    public KVCache newCache(int capacity) {
+        return new KVCache(config, capacity);
+    }
+
+    /**
+     * Feeds {@code tokens[s]} to sequence {@code s}, appending them to {@code caches[s]}, and writes the logits of
+     * each sequence's last new token to {@code logits} (row {@code s}, {@code [sequences, vocab]}).
+     */
+    public void forward(int[][] tokens, KVCache[] caches, float[] logits) {
+        if (lastRowOnly.length != tokens.length) {
+            lastRowOnly = new int[tokens.length];
+            Arrays.fill(lastRowOnly, 1);
+        }
+        forward(tokens, caches, lastRowOnly, logits);
+    }
+
+    /**
+     * Feeds {@code tokens[s]} to sequence {@code s}, appending them to {@code caches[s]}, and writes logits for the
+     * last {@code logitRows[s]} new tokens of each sequence (0 for none) to {@code logits}, one row of vocab_size
+     * per token, sequence after sequence. Row {@code i} of a sequence predicts the token after its {@code i}-th
+     * fed token.
+     */
+    public void forward(int[][] tokens, KVCache[] caches, int[] logitRows, float[] logits) {
+        int vocab = config.vocabSize();
+        int kept = finalHiddenStates(tokens, caches, logitRows, logits.length / vocab, "logits", vocab);
+        Matmul.forwardTransposed(logits, ln, weights.lmHead(), kept, config.nEmbd(), vocab);
+    }
+
+    /**
+     * Like {@link #forward(int[][], KVCache[], int[], float[])}, but writes the final hidden states (after ln_f,
+     * before the LM head) of the chosen rows to {@code hidden}, one row of n_embd per token: what mean-pooled
+     * embeddings are made of.
+     */
+    public void hiddenStates(int[][] tokens, KVCache[] caches, int[] hiddenRows, float[] hidden) {
+        int c = config.nEmbd();
+        int kept = finalHiddenStates(tokens, caches, hiddenRows, hidden.length / c, "hidden", c);
+        System.arraycopy(ln, 0, hidden, 0, kept * c);
+    }
+
+    /** The forward pass up to ln_f, whose output for the kept rows it leaves in {@code ln}; returns their count. */
+    private int finalHiddenStates(int[][] tokens, KVCache[] caches, int[] logitRows, long outCapacityRows,
+                                  String outName, int rowWidth) {
+        if (tokens.length != caches.length || tokens.length != logitRows.length) {
+            throw new IllegalArgumentException(tokens.length + " sequences but " + caches.length + " caches and "
+                    + logitRows.length + " logit row counts");
+        }
+        int rows = 0;
+        int outRows = 0;
+        for (int s = 0; s < tokens.length; s++) {
+            int start = caches[s].length();
+            int end = start + tokens[s].length;
+            if (end > config.nPositions()) {
+                throw new IllegalArgumentException("sequence " + s + " would reach " + end
+                        + " tokens, beyond the model's context of " + config.nPositions());
+            }
+            if (end > caches[s].capacity()) {
+                throw new IllegalArgumentException("sequence " + s + " would reach " + end
+                        + " tokens, beyond its KV cache capacity of " + caches[s].capacity());
+            }
+            if (logitRows[s] < 0 || logitRows[s] > tokens[s].length) {
+                throw new IllegalArgumentException("sequence " + s + ": " + logitRows[s] + " logit rows for "
+                        + tokens[s].length + " new tokens");
+            }
+            rows += tokens[s].length;
+            outRows += logitRows[s];
+        }
+        if (outRows > outCapacityRows) {
+            throw new IllegalArgumentException(outName + " buffer holds " + outCapacityRows + " rows of " + rowWidth
+                    + " floats, " + outRows + " needed");
+        }
+        ensureRowCapacity(rows);
+
+        int row = 0;
+        for (int s = 0; s < tokens.length; s++) {
+            for (int i = 0; i < tokens[s].length; i++, row++) {
+                int token = tokens[s][i];
+                if (token < 0 || token >= config.vocabSize()) {
+                    throw new IllegalArgumentException("sequence " + s + ": token id " + token
+                            + " outside the vocabulary [0, " + config.vocabSize() + ")");
+                }
+                tokenRows[row] = token;
+                positionRows[row] = caches[s].length() + i;
+            }
+        }
+
+        int c = config.nEmbd();
+        Embedding.forward(x, tokenRows, positionRows, weights.wte(), weights.wpe(), rows, c);
+        for (int l = 0; l < layers.length; l++) block(l, tokens, caches, rows);
+        for (int s = 0; s < tokens.length; s++) caches[s].advance(tokens[s].length);
+
+        // Keep only the rows that need logits, packed at the front of x, then ln_f and the tied LM head.
+        int kept = 0;
+        row = 0;
+        for (int s = 0; s < tokens.length; s++) {
+            int first = row + tokens[s].length - logitRows[s];
+            System.arraycopy(x, first * c, x, kept * c, logitRows[s] * c);
+            kept += logitRows[s];
+            row += tokens[s].length;
+        }
+        Norms.layerNorm(ln, x, lnFGain, lnFBias, kept, c, config.layerNormEpsilon());
+        return kept;
+    }
+
+    /** One pre-LN transformer block: x += attn(ln_1(x)); x += mlp(ln_2(x)). */
+    private void block(int l, int[][] tokens, KVCache[] caches, int rows) {
+        Layer layer = layers[l];
+        int c = config.nEmbd();
+        int inner = config.innerDim();
+        float eps = config.layerNormEpsilon();
+
+        Norms.layerNorm(ln, x, layer.ln1Gain, layer.ln1Bias, rows, c, eps);
+        Matmul.forward(qkv, ln, layer.w.attnWeight(), layer.attnBias, rows, c, 3 * c);
+        int row = 0;
+        for (int s = 0; s < tokens.length; s++) {
+            int count = tokens[s].length;
+            int start = caches[s].length();
+            float[] keys = caches[s].keys[l];
+            float[] values = caches[s].values[l];
+            for (int i = 0; i < count; i++) {
+                int src = (row + i) * 3 * c;
+                System.arraycopy(qkv, src + c, keys, (start + i) * c, c);
+                System.arraycopy(qkv, src + 2 * c, values, (start + i) * c, c);
+            }
+            Attention.causal(att, row * c, c, qkv, row * 3 * c, 3 * c, keys, values, count, start,
+                    config.nHead(), config.headDim(), layer.attnScale);
+            row += count;
+        }
+        Matmul.forward(proj, att, layer.w.attnProjWeight(), layer.attnProjBias, rows, c, c);
+        Activations.add(x, proj, rows * c);
+
+        Norms.layerNorm(ln, x, layer.ln2Gain, layer.ln2Bias, rows, c, eps);
+        Matmul.forward(hidden, ln, layer.w.fcWeight(), layer.fcBias, rows, c, inner);
+        Activations.gelu(hidden, hidden, rows * inner);
+        Matmul.forward(proj, hidden, layer.w.fcProjWeight(), layer.fcProjBias, rows, inner, c);
+        Activations.add(x, proj, rows * c);
+    }
+
+    private void ensureRowCapacity(int rows) {
+        if (rows <= rowCapacity) return;
+        int c = config.nEmbd();
+        x = new float[rows * c];
+        ln = new float[rows * c];
+        qkv = new float[rows * 3 * c];
+        att = new float[rows * c];
+        proj = new float[rows * c];
+        hidden = new float[rows * config.innerDim()];
+        tokenRows = new int[rows];
+        positionRows = new int[rows];
+        rowCapacity = rows;
+    }
+}

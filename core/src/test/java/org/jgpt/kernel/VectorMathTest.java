@@ -1,0 +1,66 @@
+package org.jgpt.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/** VectorMath against java.lang.Math: exp within 2 ulp (relative 2.4e-7), tanh within 1e-6, lane sums in order. */
+class VectorMathTest {
+    private static final int L = Lanes.LENGTH;
+
+    @Test
+    void expIsWithinTwoUlpOfMathExp() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] x = new float[L];
+        float[] y = new float[L];
+        for (int trial = 0; trial < 50_000; trial++) {
+            for (int i = 0; i < L; i++) x[i] = (float) (random.nextDouble(-87, 88));
+            VectorMath.exp(FloatVector.fromArray(Lanes.FLOATS, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < L; i++) {
+                double exact = Math.exp(x[i]);
+                assertTrue(Math.abs(y[i] - exact) <= 2 * Math.ulp((float) exact), "exp(" + x[i] + ") = " + y[i] + ", Math.exp " + exact);
+            }
+        }
+    }
+
+    @Test
+    void expUnderflowsToZeroAndSaturatesWithoutInfinity() {
+        float[] x = new float[L];
+        float[] y = new float[L];
+        x[0] = -1000f;
+        x[1] = Float.NEGATIVE_INFINITY;
+        x[2] = 0f;
+        x[3] = 1000f;
+        VectorMath.exp(FloatVector.fromArray(Lanes.FLOATS, x, 0)).intoArray(y, 0);
+        assertEquals(0f, y[0]);
+        assertEquals(0f, y[1]);
+        assertEquals(1f, y[2]);
+        assertTrue(Float.isFinite(y[3]) && y[3] > 1e38f, "saturates: " + y[3]);
+    }
+
+    @Test
+    void tanhMatchesMathTanh() {
+        float[] x = new float[L];
+        float[] y = new float[L];
+        SplittableRandom random = new SplittableRandom(4);
+        for (int trial = 0; trial < 20_000; trial++) {
+            for (int i = 0; i < L; i++) x[i] = (float) random.nextDouble(-20, 20) * (trial % 2 == 0 ? 1 : 0.01f);
+            VectorMath.tanh(FloatVector.fromArray(Lanes.FLOATS, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < L; i++) assertEquals(Math.tanh(x[i]), y[i], 1e-6, "tanh(" + x[i] + ")");
+        }
+    }
+
+    @Test
+    void sumAddsLanesInOrder() {
+        float[] x = new float[L];
+        x[0] = 1e8f;
+        x[1] = 1f;
+        x[2] = -1e8f;
+        float inOrder = 0f;
+        for (float v : x) inOrder += v;
+        assertEquals(inOrder, VectorMath.sum(FloatVector.fromArray(Lanes.FLOATS, x, 0)));
+    }
+}

@@ -1,0 +1,96 @@
+package org.jgpt.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything a training run is, besides the model's own config: nanoGPT's knobs with GPT-2's defaults. Saved in each
+ * checkpoint, so that {@code --resume} continues with exactly the same run.
+ *
+ * @param data          a directory made by {@code jgpt prepare}
+ * @param gradAccum     micro-batches per optimizer step
+ * @param decayEmbeddings whether weight decay applies to wte and wpe as well as the other matrices
+ * @param evalInterval  steps between validation losses (0: only at the end)
+ * @param evalBatches   validation batches per evaluation (at most the whole validation split)
+ * @param checkpointInterval steps between checkpoints (0: only at the end)
+ */
+public record TrainConfig(
+        String data,
+        int batchSize,
+        int seqLen,
+        int gradAccum,
+        int maxSteps,
+        double learningRate,
+        double minLearningRate,
+        int warmupSteps,
+        double weightDecay,
+        boolean decayEmbeddings,
+        double beta1,
+        double beta2,
+        double gradClip,
+        double dropout,
+        int evalInterval,
+        int evalBatches,
+        int checkpointInterval,
+        long seed) {
+
+    public TrainConfig {
+        if (batchSize <= 0 || seqLen <= 0 || gradAccum <= 0 || maxSteps <= 0) {
+            throw new IllegalArgumentException("batch size, sequence length, accumulation and steps must be positive");
+        }
+        if (dropout < 0 || dropout >= 1) throw new IllegalArgumentException("dropout must be in [0, 1): " + dropout);
+    }
+
+    /** Tokens per optimizer step. */
+    public long tokensPerStep() {
+        return (long) batchSize * seqLen * gradAccum;
+    }
+
+    LearningRateSchedule schedule() {
+        return new LearningRateSchedule(learningRate, minLearningRate, warmupSteps, maxSteps, LearningRateSchedule.Decay.COSINE);
+    }
+
+    AdamW.Settings optimizerSettings() {
+        return new AdamW.Settings((float) beta1, (float) beta2, 1e-8f, (float) weightDecay, decayEmbeddings);
+    }
+
+    Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("data", data);
+        map.put("batch_size", batchSize);
+        map.put("seq_len", seqLen);
+        map.put("grad_accum", gradAccum);
+        map.put("max_steps", maxSteps);
+        map.put("learning_rate", learningRate);
+        map.put("min_learning_rate", minLearningRate);
+        map.put("warmup_steps", warmupSteps);
+        map.put("weight_decay", weightDecay);
+        map.put("decay_embeddings", decayEmbeddings);
+        map.put("beta1", beta1);
+        map.put("beta2", beta2);
+        map.put("grad_clip", gradClip);
+        map.put("dropout", dropout);
+        map.put("eval_interval", evalInterval);
+        map.put("eval_batches", evalBatches);
+        map.put("checkpoint_interval", checkpointInterval);
+        map.put("seed", seed);
+        return map;
+    }
+
+    static TrainConfig fromMap(Map<String, Object> map) {
+        return new TrainConfig((String) map.get("data"), integer(map, "batch_size"), integer(map, "seq_len"),
+                integer(map, "grad_accum"), integer(map, "max_steps"), number(map, "learning_rate"),
+                number(map, "min_learning_rate"), integer(map, "warmup_steps"), number(map, "weight_decay"),
+                (Boolean) map.get("decay_embeddings"), number(map, "beta1"), number(map, "beta2"),
+                number(map, "grad_clip"), number(map, "dropout"), integer(map, "eval_interval"),
+                integer(map, "eval_batches"), integer(map, "checkpoint_interval"), ((Number) map.get("seed")).longValue());
+    }
+
+    private static int integer(Map<String, Object> map, String key) {
+        return ((Number) map.get(key)).intValue();
+    }
+
+    private static double number(Map<String, Object> map, String key) {
+        return ((Number) map.get(key)).doubleValue();
+    }
+}

@@ -1,0 +1,80 @@
+package org.jgpt.train;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.jgpt.kernel.Matmul;
+import org.jgpt.kernel.Tensor;
+import org.jgpt.model.GPT2Config;
+
+/**
+ * Times full training steps (forward, backward, clipping, AdamW) on random tokens, as {@code jgpt bench train} does,
+ * and the GEMM peak of this machine in the same run, to report model FLOP utilisation.
+ */
+public final class TrainingBenchmark {
+    /** Medians over the timed steps; {@code mfu} is model FLOP/s over {@code gemmGflops}. */
+    public record Result(double tokensPerSecond, double secondsPerStep, double modelGflops, double gemmGflops, double mfu) {}
+
+    private TrainingBenchmark() {}
+
+    public static Result run(GPT2Config config, int batch, int seqLen, int steps, long seed) {
+        TrainableGPT2 model = new TrainableGPT2(config, batch, seqLen, 0f);
+        model.initialize(seed);
+        AdamW optimizer = new AdamW(model.parameters(), AdamW.Settings.gpt2());
+        SplittableRandom random = new SplittableRandom(seed);
+        int rows = batch * seqLen;
+        int[] inputs = new int[rows];
+        int[] targets = new int[rows];
+        double[] seconds = new double[steps];
+        for (int step = -1; step < steps; step++) { // step -1 warms up the JIT
+            for (int i = 0; i < rows; i++) {
+                inputs[i] = random.nextInt(config.vocabSize());
+                targets[i] = random.nextInt(config.vocabSize());
+            }
+            long start = System.nanoTime();
+            model.zeroGrad();
+            model.forward(inputs, targets, step);
+            model.backward(1f);
+            optimizer.step(6e-4f, 1f);
+            if (step >= 0) seconds[step] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        double perStep = seconds[steps / 2];
+        double flops = flopsPerStep(config, batch, seqLen);
+        double gemm = gemmGflops();
+        double modelGflops = flops / perStep / 1e9;
+        return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm);
+    }
+
+    /**
+     * Training FLOPs per step, as in the PaLM paper's MFU: 6 per parameter per token for the matmuls (forward 2,
+     * backward 4; the tied LM head counted, position embeddings not), plus 12·T·C per layer per token for attention's
+     * two T×T products, forward and backward.
+     */
+    static double flopsPerStep(GPT2Config c, int batch, int seqLen) {
+        double matmulParams = (double) c.nLayer() * (4.0 * c.nEmbd() * c.nEmbd() + 2.0 * c.nEmbd() * c.innerDim())
+                + (double) c.vocabSize() * c.nEmbd();
+        double attention = 12.0 * c.nLayer() * seqLen * c.nEmbd();
+        return (6.0 * matmulParams + attention) * batch * seqLen;
+    }
+
+    /** GFLOP/s of Matmul.forward on GPT-2's MLP shape (1024 × 768 × 3072), best of several runs. */
+    static double gemmGflops() {
+        int m = 1024;
+        int k = 768;
+        int n = 3072;
+        SplittableRandom random = new SplittableRandom(1);
+        float[] a = new float[m * k];
+        float[] w = new float[k * n];
+        for (int i = 0; i < a.length; i++) a[i] = (float) random.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian();
+        float[] out = new float[m * n];
+        Tensor weight = Tensor.of("w", w, k, n);
+        double best = Double.MAX_VALUE;
+        for (int run = 0; run < 15; run++) {
+            long start = System.nanoTime();
+            Matmul.forward(out, a, weight, null, m, k, n);
+            best = Math.min(best, (System.nanoTime() - start) / 1e9);
+        }
+        return 2.0 * m * k * n / best / 1e9;
+    }
+}
