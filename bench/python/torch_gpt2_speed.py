@@ -5,7 +5,7 @@
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/python/torch_gpt2_speed.py --mode prefill --prompt 512
 
 decode: prefill the prompt, then time --tokens greedy steps of one token each with a KV cache.
-prefill: time one forward pass over the prompt (best of --repeats).
+prefill: time one forward pass over the prompt (best of --repeats), logits for its last position only.
 Prints one JSON line with tokens_per_second. The forward follows Hugging Face's modeling_gpt2 (Conv1D = addmm).
 """
 import argparse
@@ -41,7 +41,9 @@ def gelu_new(x):
 
 
 def forward(w, ids, start, cache):
-    """Logits [T, V] of tokens ids at positions start..start+T-1, appending their keys and values to cache."""
+    """Logits [1, V] of the last of tokens ids at positions start..start+T-1, appending their keys and values to
+    cache. Only the last position goes through the LM head, as in Hugging Face's generate (logits_to_keep=1) and in
+    jgpt's prefill and decode: the same work on both sides."""
     T, D = len(ids), C // H
     x = w["wte"][ids] + w["wpe"][start:start + T]
     for i, l in enumerate(w["layers"]):
@@ -60,7 +62,7 @@ def forward(w, ids, start, cache):
         x = x + conv1d(y, l["proj"])
         m = gelu_new(conv1d(F.layer_norm(x, (C,), *l["ln2"], 1e-5), l["fc"]))
         x = x + conv1d(m, l["fcproj"])
-    x = F.layer_norm(x, (C,), *w["lnf"], 1e-5)
+    x = F.layer_norm(x[-1:], (C,), *w["lnf"], 1e-5)
     return torch.matmul(x, w["wte"].t())
 
 
