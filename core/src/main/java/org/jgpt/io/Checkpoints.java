@@ -25,8 +25,9 @@ import org.jgpt.model.LayerWeights;
  *
  * <p>Tensor names may carry the {@code transformer.} prefix (GPT2LMHeadModel) or not (GPT2Model); the attention
  * mask buffers {@code attn.bias} and {@code attn.masked_bias} are skipped; {@code lm_head.weight} is optional (absent:
- * tied to {@code wte}). Conv1D matrices stay in their [in, out] layout. Every expected tensor must be present with
- * the shape the config implies, and nothing else may be.
+ * tied to {@code wte}); a sequence-classification head {@code score.weight} is passed over. Conv1D matrices stay in
+ * their [in, out] layout. Every expected tensor must be present with the shape the config implies, and nothing else
+ * may be.
  */
 public final class Checkpoints {
     private static final String PREFIX = "transformer.";
@@ -135,6 +136,7 @@ public final class Checkpoints {
         TreeSet<String> extra = new TreeSet<>(tensors.keySet());
         extra.removeAll(expected.keySet());
         extra.remove("lm_head.weight");
+        extra.remove("score.weight"); // GPT2ForSequenceClassification's head: a fine-tuned model still runs as an LM
         if (!extra.isEmpty()) {
             throw new CheckpointException(origin.get(extra.first()), "unexpected tensors for GPT-2: " + String.join(", ", extra));
         }
@@ -193,6 +195,11 @@ public final class Checkpoints {
      * {@code dtype}. Each file is written atomically.
      */
     public static void save(GPT2Weights w, Path dir, DType dtype) {
+        save(w, dir, dtype, List.of());
+    }
+
+    /** Like {@link #save(GPT2Weights, Path, DType)}, with {@code extra} tensors (a task head) under their own names. */
+    public static void save(GPT2Weights w, Path dir, DType dtype, List<Tensor> extra) {
         List<Tensor> tensors = new ArrayList<>();
         tensors.add(renamed(PREFIX + "wte.weight", w.wte()));
         tensors.add(renamed(PREFIX + "wpe.weight", w.wpe()));
@@ -215,6 +222,7 @@ public final class Checkpoints {
         tensors.add(renamed(PREFIX + "ln_f.weight", w.lnFWeight()));
         tensors.add(renamed(PREFIX + "ln_f.bias", w.lnFBias()));
         if (!w.tied()) tensors.add(renamed("lm_head.weight", w.lmHead()));
+        tensors.addAll(extra);
         try {
             Files.createDirectories(dir);
             Safetensors.write(dir.resolve("model.safetensors"), tensors, dtype, Map.of("format", "pt"));

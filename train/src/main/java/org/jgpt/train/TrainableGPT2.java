@@ -68,6 +68,7 @@ public final class TrainableGPT2 {
     private final float[] dHidden2;
 
     private boolean trainingMode;
+    private boolean lmLoss;
     private float lastLoss = Float.NaN;
 
     /** A model with {@code dropout} probability at the embedding, attention and residual sites (GPT-2: 0.1). */
@@ -208,19 +209,50 @@ public final class TrainableGPT2 {
         }
         Backprop.layerNormForward(lnF, lnFMean, lnFRstd, residual[blocks.length], lnFWeight.value(), lnFBias.value(),
                 rows, c, config.layerNormEpsilon());
-        Matmul.forwardTransposed(logits, lnF, wteTensor, rows, c, config.vocabSize());
-        lastLoss = Backprop.crossEntropyForward(losses, logits, targets, rows, config.vocabSize());
+        lmLoss = hasTargets(targets);
+        if (lmLoss) {
+            Matmul.forwardTransposed(logits, lnF, wteTensor, rows, c, config.vocabSize());
+            lastLoss = Backprop.crossEntropyForward(losses, logits, targets, rows, config.vocabSize());
+        } else {
+            lastLoss = 0f; // no targets: the LM head, the costliest matmul, is skipped (fine-tuning with λ = 0)
+        }
         return lastLoss;
+    }
+
+    private static boolean hasTargets(int[] targets) {
+        for (int t : targets) if (t >= 0) return true;
+        return false;
+    }
+
+    /**
+     * The final hidden states of the last forward, after ln_f ([batch × seqLen, C], row-major): the input of the LM
+     * head, and of fine-tuning's task heads. A live view, overwritten by the next forward; do not modify.
+     */
+    public float[] finalHidden() {
+        return lnF;
     }
 
     /** Accumulates into each parameter's gradient that of {@code lossScale} × the last forward's loss. */
     public void backward(float lossScale) {
+        backward(lossScale, null);
+    }
+
+    /**
+     * Like {@link #backward(float)}, plus the gradient {@code dFinalHidden} ([batch × seqLen, C], or null) of another
+     * loss with respect to {@link #finalHidden()}: a task head's, in fine-tuning.
+     */
+    public void backward(float lossScale, float[] dFinalHidden) {
         if (Float.isNaN(lastLoss)) throw new IllegalStateException("backward() needs a forward() first");
         int c = config.nEmbd();
         int v = config.vocabSize();
-        Backprop.crossEntropyBackward(logits, targets, rows, v, lossScale);
-        Matmul.forward(dC, logits, wteTensor, null, rows, v, c);
-        Matmul.backwardWeight(wte.grad(), logits, lnF, rows, v, c);
+        if (lmLoss) {
+            Backprop.crossEntropyBackward(logits, targets, rows, v, lossScale);
+            Matmul.forward(dC, logits, wteTensor, null, rows, v, c);
+            Matmul.backwardWeight(wte.grad(), logits, lnF, rows, v, c);
+        } else {
+            Arrays.fill(dC, 0f);
+        }
+        if (dFinalHidden != null) Activations.add(dC, dFinalHidden, rows * c);
         Arrays.fill(dResidual, 0f);
         Backprop.layerNormBackward(dResidual, lnFWeight.grad(), lnFBias.grad(), dC, residual[blocks.length],
                 lnFWeight.value(), lnFMean, lnFRstd, rows, c);
