@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 GenerateCommand.class, ScoreCommand.class,
                 PrepareCommand.class, TrainCommand.class,
-                BenchCommand.class,
+                BenchCommand.class, FinetuneCommand.class, ClassifyCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
