@@ -1,9 +1,11 @@
 package org.jgpt.cli;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -67,9 +69,7 @@ final class FinetuneCommand implements Callable<Integer> {
             var err = spec.commandLine().getErr();
             err.printf(Locale.ROOT, "fine-tuning %s for %s: %d training and %d validation examples, λ = %s%n",
                     model, t.cliName(), trainSet.size(), validSet.size(), lmWeight);
-            Files.createDirectories(out);
-            Path log = out.resolve("validation.jsonl");
-            Files.deleteIfExists(log);
+            Path log = out.resolve("validation.jsonl"); // out is made once the data have passed their checks
             long start = System.nanoTime();
             FineTuner.Result result = FineTuner.train(dir.weights(), dir.tokenizer(), t, trainSet, validSet, settings,
                     new FineTuner.Listener() {
@@ -117,10 +117,11 @@ final class FinetuneCommand implements Callable<Integer> {
             line.put("spearman", r.spearman());
         }
         try {
-            Files.writeString(log, Json.write(line) + "\n", StandardCharsets.UTF_8,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            Files.createDirectories(log.getParent());
+            Files.writeString(log, Json.write(line) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    epoch == 1 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + log + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + log + ": " + e.getMessage(), e);
         }
     }
 }
