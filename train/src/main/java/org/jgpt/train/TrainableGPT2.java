@@ -73,6 +73,9 @@ public final class TrainableGPT2 {
 
     /** A model with {@code dropout} probability at the embedding, attention and residual sites (GPT-2: 0.1). */
     public TrainableGPT2(GPT2Config config, int batch, int seqLen, float dropout) {
+        if (config.postLayerNorm()) {
+            throw new IllegalArgumentException("training runs GPT-2's pre-LayerNorm blocks; " + config.modelType() + " is not supported");
+        }
         if (seqLen > config.nPositions()) {
             throw new IllegalArgumentException("sequence length " + seqLen + " exceeds the context of " + config.nPositions());
         }
