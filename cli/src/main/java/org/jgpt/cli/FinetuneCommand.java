@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Json;
+import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.train.finetune.Example;
 import org.jgpt.train.finetune.FineTuner;
 import org.jgpt.train.finetune.Metrics;
@@ -63,6 +64,10 @@ final class FinetuneCommand implements Callable<Integer> {
         List<Example> trainSet = TaskData.read(train, t, true);
         List<Example> validSet = TaskData.read(valid, t, true);
         try (ModelDirectory dir = ModelDirectory.open(model)) {
+            if (!(dir.tokenizer() instanceof GPT2Tokenizer tokenizer)) {
+                throw new IllegalArgumentException(model + " is a " + dir.weights().config().modelType()
+                        + " model; fine-tuning runs on GPT-2 models");
+            }
             int context = dir.weights().config().nPositions();
             var settings = new FineTuner.Settings(lr, batch, microBatch, epochs, warmup, lmWeight, dropout, dropout, weightDecay,
                     gradClip, maxLength == null ? context : maxLength, seed);
@@ -71,7 +76,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     model, t.cliName(), trainSet.size(), validSet.size(), lmWeight);
             Path log = out.resolve("validation.jsonl"); // out is made once the data have passed their checks
             long start = System.nanoTime();
-            FineTuner.Result result = FineTuner.train(dir.weights(), dir.tokenizer(), t, trainSet, validSet, settings,
+            FineTuner.Result result = FineTuner.train(dir.weights(), tokenizer, t, trainSet, validSet, settings,
                     new FineTuner.Listener() {
                         @Override
                         public void onStep(int step, int steps, int epoch, double loss, double taskLoss, double lmLoss, double rate) {
@@ -92,7 +97,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "warning: %d examples were longer than %d tokens and were truncated%n",
                         result.truncated(), settings.maxLength());
             }
-            result.model().save(out, dir.tokenizer());
+            result.model().save(out, tokenizer);
             err.println("saved " + out);
         }
         return 0;

@@ -4,16 +4,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jgpt.io.Checkpoints;
 import org.jgpt.model.GPT2Weights;
+import org.jgpt.tokenizer.GPT1Tokenizer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 
 /** What a model directory holds: config.json and weights, and the tokenizer files when they are not GPT-2's own. */
-record ModelDirectory(GPT2Weights weights, GPT2Tokenizer tokenizer) implements AutoCloseable {
+record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoCloseable {
 
     static ModelDirectory open(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         GPT2Weights weights = Checkpoints.load(dir);
-        GPT2Tokenizer tokenizer;
-        if (Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"))) {
+        Tokenizer tokenizer;
+        if (weights.config().postLayerNorm()) {
+            tokenizer = GPT1Tokenizer.fromDirectory(dir); // GPT-1: lower-cased word-level BPE, not byte-level
+        } else if (Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"))) {
             tokenizer = GPT2Tokenizer.fromDirectory(dir);
         } else if (weights.config().vocabSize() == 50257) {
             tokenizer = GPT2Tokenizer.gpt2();

@@ -22,7 +22,7 @@ import org.jgpt.io.Json;
  * become {@code <unk>}. Decoding joins the tokens and turns {@code </w>} into a space, so the text comes back
  * lower-cased and with spaces around punctuation. Thread-safe.
  */
-public final class GPT1Tokenizer {
+public final class GPT1Tokenizer implements Tokenizer {
     private static final String WORD_END = "</w>";
     private static final String UNKNOWN = "<unk>";
 
@@ -83,11 +83,13 @@ public final class GPT1Tokenizer {
     }
 
     /** The number of ids (the largest id + 1). */
+    @Override
     public int vocabSize() {
         return decoder.length;
     }
 
     /** The token ids of a text. */
+    @Override
     public int[] encode(String text) {
         List<String> tokens = tokenize(text);
         int[] ids = new int[tokens.size()];
@@ -111,13 +113,32 @@ public final class GPT1Tokenizer {
     }
 
     /** The text of ids: tokens joined, {@code </w>} as a space, trimmed. */
+    @Override
     public String decode(int[] ids) {
         StringBuilder s = new StringBuilder();
-        for (int id : ids) {
-            if (id < 0 || id >= decoder.length || decoder[id] == null) throw new IllegalArgumentException("token id " + id + " is not in the vocabulary");
-            s.append(decoder[id]);
-        }
+        for (int id : ids) s.append(token(id));
         return s.toString().replace(WORD_END, " ").strip();
+    }
+
+    /** A token's text with {@code </w>} as a space. */
+    @Override
+    public byte[] tokenBytes(int id) {
+        return token(id).replace(WORD_END, " ").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private String token(int id) {
+        if (id < 0 || id >= decoder.length || decoder[id] == null) throw new IllegalArgumentException("token id " + id + " is not in the vocabulary");
+        return decoder[id];
+    }
+
+    @Override
+    public boolean hasEndOfText() {
+        return false;
+    }
+
+    @Override
+    public int endOfText() {
+        throw new IllegalStateException("GPT-1's vocabulary has no end-of-text token: give a prompt");
     }
 
     /** Merges the word's symbols by rank until no ranked pair is left, all occurrences of a pair at a time. */

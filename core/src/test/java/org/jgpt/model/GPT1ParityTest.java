@@ -67,6 +67,26 @@ class GPT1ParityTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void decodingOneTokenAtATimeThroughTheKvCacheMatchesPyTorch() throws IOException {
+        Map<String, Object> expected = expected();
+        int[] ids = ints(((List<Object>) expected.get("ids")).get(1));
+        List<List<Number>> want = (List<List<Number>>) ((List<Object>) expected.get("logits")).get(1);
+        try (GPT2Weights weights = Checkpoints.load(MODEL)) {
+            GPT2Model model = new GPT2Model(weights);
+            int vocab = model.config().vocabSize();
+            KVCache cache = model.newCache(ids.length);
+            float[] logits = new float[vocab];
+            for (int t = 0; t < ids.length; t++) {
+                model.forward(new int[][] {{ids[t]}}, new KVCache[] {cache}, logits);
+                for (int v = 0; v < vocab; v++) {
+                    assertEquals(want.get(t).get(v).doubleValue(), logits[v], 1e-4, "position " + t + ", token " + v);
+                }
+            }
+        }
+    }
+
+    @Test
     void savedAndLoadedAgainItStillMatches() throws IOException {
         Path copy = tmp.resolve("gpt1");
         try (GPT2Weights weights = Checkpoints.load(MODEL)) {
