@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
                 GenerateCommand.class, ScoreCommand.class,
                 PrepareCommand.class, TrainCommand.class,
                 BenchCommand.class, FinetuneCommand.class, ClassifyCommand.class,

@@ -20,8 +20,9 @@ import org.jgpt.model.GPT2Weights;
 import org.jgpt.model.LayerWeights;
 
 /**
- * Hugging Face GPT-2 (and GPT-1, {@code openai-gpt}) model folders: {@code config.json} with {@code model.safetensors}, or with
- * {@code model.safetensors.index.json} and its shards, or with {@code pytorch_model.bin}.
+ * Hugging Face GPT-2 (and GPT-1, {@code openai-gpt}) model folders: {@code config.json} with {@code model.safetensors}
+ * or {@code pytorch_model.bin}, or with a sharded checkpoint's {@code model.safetensors.index.json} (or
+ * {@code pytorch_model.bin.index.json}) and the shards its {@code weight_map} names.
  *
  * <p>Tensor names may carry the {@code transformer.} prefix (GPT2LMHeadModel) or not (GPT2Model); the attention
  * mask buffers {@code attn.bias} and {@code attn.masked_bias} are skipped; {@code lm_head.weight} is optional (absent:
@@ -47,8 +48,9 @@ public final class Checkpoints {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             Map<String, Path> origin = new LinkedHashMap<>();
             Path described;
-            Path single = dir.resolve("model.safetensors"), index = dir.resolve("model.safetensors.index.json");
-            Path bin = dir.resolve("pytorch_model.bin");
+            Path single = dir.resolve("model.safetensors"), bin = dir.resolve("pytorch_model.bin");
+            Path index = dir.resolve("model.safetensors.index.json");
+            if (!Files.exists(index)) index = dir.resolve("pytorch_model.bin.index.json");
             if (Files.exists(single) || Files.exists(bin)) {
                 described = Files.exists(single) ? single : bin;
                 TensorFile f = TensorFile.open(described);
@@ -71,7 +73,8 @@ public final class Checkpoints {
                     collect(shard, e.getKey(), tensors, origin);
                 }
             } else {
-                throw new CheckpointException(dir, "no model.safetensors, model.safetensors.index.json or pytorch_model.bin");
+                throw new CheckpointException(dir, "no model.safetensors, pytorch_model.bin or a sharded checkpoint's "
+                        + "model.safetensors.index.json / pytorch_model.bin.index.json");
             }
             List<TensorFile> opened = List.copyOf(files);
             return assemble(config, described, tensors, origin, () -> closeAll(opened));

@@ -85,7 +85,7 @@ public final class TorchCheckpoint implements TensorFile {
         if (bytes == null) {
             throw new CheckpointException(file, "storage " + key + ": no entry " + prefix + "data/" + key + " in the archive");
         }
-        if (numel < 0 || bytes.byteSize() < numel * type.elementBytes) {
+        if (numel < 0 || numel > bytes.byteSize() / type.elementBytes) {
             throw new CheckpointException(file, "storage " + key + ": entry holds " + bytes.byteSize()
                     + " bytes, fewer than " + numel + " elements of " + type.dtype);
         }
@@ -117,17 +117,20 @@ public final class TorchCheckpoint implements TensorFile {
             throw new CheckpointException(file, "tensor " + name + ": shape " + Arrays.toString(shape) + " and stride "
                     + Arrays.toString(stride) + " differ in rank");
         }
+        long storageElements = storage.bytes.byteSize() / storage.elementBytes;
         long elements = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] < 0) throw new CheckpointException(file, "tensor " + name + ": negative shape " + Arrays.toString(shape));
+            if (shape[i] < 0 || (shape[i] > 0 && elements > storageElements / shape[i])) {
+                throw new CheckpointException(file, "tensor " + name + ": shape " + Arrays.toString(shape)
+                        + " does not fit its storage " + storage.key + " of " + storageElements + " elements");
+            }
             if (shape[i] != 1 && stride[i] != elements) {
                 throw new CheckpointException(file, "tensor " + name + ": stride " + Arrays.toString(stride)
                         + " is not contiguous for shape " + Arrays.toString(shape) + " (save a .contiguous() copy)");
             }
-            elements = Math.multiplyExact(elements, shape[i]);
+            elements *= shape[i];
         }
-        long storageElements = storage.bytes.byteSize() / storage.elementBytes;
-        if (t.offset() < 0 || t.offset() + elements > storageElements) {
+        if (t.offset() < 0 || t.offset() > storageElements - elements) {
             throw new CheckpointException(file, "tensor " + name + ": elements [" + t.offset() + ", "
                     + (t.offset() + elements) + ") lie outside its storage " + storage.key + " of " + storageElements);
         }

@@ -42,7 +42,7 @@ public final class GPT2Tokenizer implements Tokenizer {
     private final Map<String, Integer> specials;
     private final ThreadLocal<WordCache> caches = ThreadLocal.withInitial(WordCache::new);
 
-    private GPT2Tokenizer(byte[][] tokens, int[] mergeLeft, int[] mergeRight, Map<String, Integer> specials) {
+    GPT2Tokenizer(byte[][] tokens, int[] mergeLeft, int[] mergeRight, Map<String, Integer> specials) {
         this.tokens = tokens;
         this.mergeLeft = mergeLeft;
         this.mergeRight = mergeRight;
@@ -217,7 +217,7 @@ public final class GPT2Tokenizer implements Tokenizer {
             }
             // A token that no merge makes and that is not a single byte is a special token, such as <|endoftext|>.
             byte[] bytes = ByteLevel.toBytes(text);
-            boolean special = added.contains(text) || (!fromMerges[id] && (bytes == null || bytes.length != 1));
+            boolean special = !fromMerges[id] && (added.contains(text) || bytes == null || bytes.length != 1);
             if (special) {
                 tokens[id] = text.getBytes(StandardCharsets.UTF_8);
                 specials.put(text, id);
@@ -293,7 +293,11 @@ public final class GPT2Tokenizer implements Tokenizer {
 
     /** Like {@link #encode(String)}, but special-token text becomes the special token's id. */
     public int[] encodeAllowingSpecial(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return encodeAllowingSpecial(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Like {@link #encode(byte[])}, but the UTF-8 bytes of a special token become the special token's id. */
+    public int[] encodeAllowingSpecial(byte[] bytes) {
         List<byte[]> specialBytes = new ArrayList<>();
         List<Integer> specialIds = new ArrayList<>();
         specials.forEach((token, id) -> {
@@ -349,6 +353,13 @@ public final class GPT2Tokenizer implements Tokenizer {
 
     /** Byte-pair merging of one piece: repeatedly merges the adjacent pair with the lowest rank (leftmost on ties). */
     private int[] merge(byte[] text, int from, int length) {
+        return length <= LONG_PIECE ? mergeShort(text, from, length) : mergeLong(text, from, length);
+    }
+
+    /** Above this many bytes a piece is merged with a heap, which is O(n log n) instead of O(n²). */
+    private static final int LONG_PIECE = 128;
+
+    private int[] mergeShort(byte[] text, int from, int length) {
         int[] ids = new int[length];
         int[] ranks = new int[length];
         for (int i = 0; i < length; i++) ids[i] = byteIds[text[from + i] & 0xFF];
@@ -366,6 +377,80 @@ public final class GPT2Tokenizer implements Tokenizer {
             if (best < n - 1) ranks[best] = rank(ids[best], ids[best + 1]);
         }
         return Arrays.copyOf(ids, n);
+    }
+
+    /**
+     * The same merges for long pieces (a base64 blob, a run of one character): the pieces form a linked list, and a
+     * min-heap of (rank, position) gives the next pair; entries made stale by earlier merges are skipped.
+     */
+    private int[] mergeLong(byte[] text, int from, int length) {
+        int[] ids = new int[length];
+        int[] next = new int[length];
+        int[] prev = new int[length];
+        long[] heap = new long[3 * length]; // length - 1 pairs at first, at most two new ones per merge
+        int heapSize = 0;
+        for (int i = 0; i < length; i++) {
+            ids[i] = byteIds[text[from + i] & 0xFF];
+            next[i] = i + 1 < length ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        for (int i = 0; i + 1 < length; i++) {
+            int rank = rank(ids[i], ids[i + 1]);
+            if (rank != Integer.MAX_VALUE) heapSize = heapPush(heap, heapSize, (long) rank << 32 | i);
+        }
+        int count = length;
+        while (heapSize > 0) {
+            long top = heap[0];
+            heapSize = heapPop(heap, heapSize);
+            int at = (int) top;
+            int right = next[at];
+            // Stale if a merge removed this position or changed either side since the entry was pushed.
+            if (ids[at] < 0 || right < 0 || rank(ids[at], ids[right]) != (int) (top >>> 32)) continue;
+            ids[at] = pairs.merged(pairs.find(ids[at], ids[right]));
+            ids[right] = -1;
+            next[at] = next[right];
+            if (next[at] >= 0) prev[next[at]] = at;
+            count--;
+            if (prev[at] >= 0) {
+                int rank = rank(ids[prev[at]], ids[at]);
+                if (rank != Integer.MAX_VALUE) heapSize = heapPush(heap, heapSize, (long) rank << 32 | prev[at]);
+            }
+            if (next[at] >= 0) {
+                int rank = rank(ids[at], ids[next[at]]);
+                if (rank != Integer.MAX_VALUE) heapSize = heapPush(heap, heapSize, (long) rank << 32 | at);
+            }
+        }
+        int[] out = new int[count];
+        for (int i = 0, n = 0; i >= 0; i = next[i]) out[n++] = ids[i];
+        return out;
+    }
+
+    private static int heapPush(long[] heap, int size, long value) {
+        int i = size;
+        heap[i] = value;
+        while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
+            long parent = heap[(i - 1) / 2];
+            heap[(i - 1) / 2] = heap[i];
+            heap[i] = parent;
+            i = (i - 1) / 2;
+        }
+        return size + 1;
+    }
+
+    private static int heapPop(long[] heap, int size) {
+        size--;
+        heap[0] = heap[size];
+        int i = 0;
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) return size;
+            if (child + 1 < size && heap[child + 1] < heap[child]) child++;
+            if (heap[i] <= heap[child]) return size;
+            long swap = heap[i];
+            heap[i] = heap[child];
+            heap[child] = swap;
+            i = child;
+        }
     }
 
     private int rank(int left, int right) {

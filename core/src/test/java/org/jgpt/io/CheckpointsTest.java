@@ -94,6 +94,28 @@ class CheckpointsTest {
     }
 
     @Test
+    void shardedTorchFilesFollowTheirIndex() throws IOException {
+        Path src = Fixtures.variant("tiny-bin");
+        Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
+        Files.copy(src.resolve("pytorch_model.bin"), dir.resolve("pytorch_model-00001-of-00001.bin"));
+        StringBuilder map = new StringBuilder();
+        try (TorchCheckpoint bin = TorchCheckpoint.open(src.resolve("pytorch_model.bin"))) {
+            for (String name : bin.names()) {
+                map.append(map.isEmpty() ? "" : ", ").append('"').append(name).append("\": \"pytorch_model-00001-of-00001.bin\"");
+            }
+        }
+        Files.writeString(dir.resolve("pytorch_model.bin.index.json"), "{\"metadata\": {}, \"weight_map\": {" + map + "}}");
+        try (GPT2Weights w = Checkpoints.load(dir); GPT2Weights reference = Checkpoints.load(src)) {
+            assertArrayEquals(reference.layers().get(2).fcWeight().toFloatArray(), w.layers().get(2).fcWeight().toFloatArray());
+            assertTrue(w.tied());
+        }
+        Files.writeString(dir.resolve("pytorch_model.bin.index.json"),
+                "{\"weight_map\": {\"transformer.wte.weight\": \"../pytorch_model-00001-of-00001.bin\"}}");
+        assertLoadFails(dir.resolve("pytorch_model.bin.index.json"), "tensor transformer.wte.weight",
+                "not a file name in the model folder");
+    }
+
+    @Test
     void aFolderWithoutWeights() throws IOException {
         Files.copy(Fixtures.variant("tiny-f32").resolve("config.json"), dir.resolve("config.json"));
         assertLoadFails(dir, "no model.safetensors");

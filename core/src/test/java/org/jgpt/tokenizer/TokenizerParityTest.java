@@ -63,6 +63,25 @@ class TokenizerParityTest {
     }
 
     @Test
+    void longPiecesMatchJtokkit() {
+        // Pieces longer than 128 bytes take the heap-based merge path.
+        Random random = new Random(5);
+        for (int i = 0; i < 200; i++) {
+            int length = 100 + random.nextInt(3000);
+            StringBuilder sb = new StringBuilder(" ");
+            String alphabet = switch (i % 4) {
+                case 0 -> "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+                case 1 -> "aab";
+                case 2 -> "0123456789";
+                default -> "漢字한국어éü";
+            };
+            for (int k = 0; k < length; k++) sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            assertParity(sb.toString(), "long piece #" + i);
+        }
+        assertParity("a".repeat(20_000) + " " + "=".repeat(5_000) + "\n".repeat(3_000), "runs of one character");
+    }
+
+    @Test
     void randomByteStringsRoundTripExactly() {
         Random random = new Random(7);
         for (int i = 0; i < 5_000; i++) {

@@ -1,0 +1,92 @@
+package org.jgpt.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.jgpt.tokenizer.BpeTrainer;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jgpt tokenizer}: tokenizer tools; {@code jgpt tokenizer train} learns a BPE vocabulary. */
+@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Tokenizer tools.",
+        subcommands = TokenizerCommand.Train.class)
+public final class TokenizerCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Learns byte-level BPE merges on the files (folders: every file in them, sorted) and writes "
+                    + "vocab.json and merges.txt to DIR. Same files, same output.")
+    static final class Train implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--vocab-size", required = true, paramLabel = "N",
+                description = "Ids in the vocabulary: 256 bytes, N - 257 learned tokens, <|endoftext|> last.")
+        int vocabSize;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write vocab.json and merges.txt.")
+        Path out;
+
+        @Parameters(paramLabel = "FILE", arity = "1..*", description = "Training text: files or folders.")
+        List<Path> inputs;
+
+        @Override
+        public Integer call() throws IOException {
+            List<byte[]> texts = new ArrayList<>();
+            for (Path input : inputs) {
+                for (Path file : filesOf(input)) texts.add(readFile(file));
+            }
+            GPT2Tokenizer tokenizer;
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Learning merges").setInitialMax(Math.max(0, vocabSize - 257))
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                tokenizer = BpeTrainer.train(texts, vocabSize, (learned, wanted) -> bar.stepTo(learned));
+            }
+            tokenizer.save(out);
+            spec.commandLine().getOut().println("wrote " + out.resolve("vocab.json") + " and " + out.resolve("merges.txt")
+                    + ": " + tokenizer.vocabSize() + " tokens");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+
+        private static List<Path> filesOf(Path input) throws IOException {
+            if (!Files.isDirectory(input)) return List.of(input);
+            try (Stream<Path> files = Files.walk(input)) {
+                return files.filter(Files::isRegularFile).sorted().toList();
+            }
+        }
+    }
+
+    static GPT2Tokenizer tokenizer(Path model) {
+        return model == null ? GPT2Tokenizer.gpt2() : GPT2Tokenizer.fromDirectory(model);
+    }
+
+    static byte[] readFile(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file");
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+        }
+    }
+}
