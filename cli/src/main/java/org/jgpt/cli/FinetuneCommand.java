@@ -65,8 +65,8 @@ final class FinetuneCommand implements Callable<Integer> {
         List<Example> validSet = TaskData.read(valid, t, true);
         try (ModelDirectory dir = ModelDirectory.open(model)) {
             if (!(dir.tokenizer() instanceof GPT2Tokenizer tokenizer)) {
-                throw new IllegalArgumentException(model + " is a " + dir.weights().config().modelType()
-                        + " model; fine-tuning runs on GPT-2 models");
+                throw new IllegalArgumentException(model + ": fine-tuning runs on GPT-2 models, not "
+                        + dir.weights().config().modelType());
             }
             int context = dir.weights().config().nPositions();
             var settings = new FineTuner.Settings(lr, batch, microBatch, epochs, warmup, lmWeight, dropout, dropout, weightDecay,

@@ -184,7 +184,8 @@ public final class TrainableGPT2 {
 
     /**
      * The training forward: mean cross-entropy of {@code targets} ([batch × seqLen]; -1 ignores a position) given
-     * {@code inputs}, with dropout drawn from {@code dropoutSeed}. Keeps the activations for {@link #backward}.
+     * {@code inputs}, with dropout drawn from {@code dropoutSeed}. Keeps the activations for {@link #backward}. With
+     * no target at all the LM head is not run and the loss is 0: only {@link #finalHidden()} is wanted.
      */
     public float forward(int[] inputs, int[] targets, long dropoutSeed) {
         return run(inputs, targets, true, dropoutSeed);
