@@ -39,6 +39,23 @@ class GPT1ParityTest {
     }
 
     @Test
+    void readsTheHubsOpenAiGptConfig() {
+        // huggingface.co/openai-gpt/config.json (its summary_* and task keys left out)
+        GPT2Config c = GPT2Config.fromJson("""
+                {"afn": "gelu", "architectures": ["OpenAIGPTLMHeadModel"], "attn_pdrop": 0.1, "embd_pdrop": 0.1,
+                 "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "openai-gpt", "n_ctx": 512,
+                 "n_embd": 768, "n_head": 12, "n_layer": 12, "n_positions": 512, "n_special": 0,
+                 "predict_special_tokens": true, "resid_pdrop": 0.1, "vocab_size": 40478}""");
+        assertEquals(GPT2Config.gpt1(40478, 512, 768, 12, 12, 1e-5f), c);
+        assertEquals(3072, c.innerDim());
+        assertEquals("gelu_new", c.activationFunction(), "HF's ACT_FNS['gelu'] for openai-gpt is gelu_new");
+        assertEquals(c, GPT2Config.fromJson(c.toJson()), "round trip");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> GPT2Config.fromJson("{\"model_type\": \"openai-gpt\", \"afn\": \"relu\"}"));
+        assertEquals("unsupported afn 'relu' (jgpt runs GPT-1's gelu)", e.getMessage());
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void tokenizerMatchesHuggingFacesAlgorithm() throws IOException {
         Map<String, Object> expected = expected();
