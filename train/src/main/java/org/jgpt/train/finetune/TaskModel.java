@@ -64,17 +64,17 @@ public final class TaskModel {
         public Encoded encode(Example example, GPT2Tokenizer tokenizer) {
             List<int[]> texts = new ArrayList<>();
             for (String text : example.texts()) texts.add(tokenizer.encode(text));
-            if (task() == Task.CHOICE && texts.size() - 1 != choices()) {
+            if (task == Task.CHOICE && texts.size() - 1 != choices) {
                 throw new IllegalArgumentException(example.source() + ": " + (texts.size() - 1) + " answers, the model takes "
-                        + choices());
+                        + choices);
             }
-            InputTransform.Sequences s = transform().apply(task(), texts);
+            InputTransform.Sequences s = transform.apply(task, texts);
             int label = -1;
             if (example.label() != null) {
-                label = labels().indexOf(example.label());
+                label = labels.indexOf(example.label());
                 if (label < 0) {
                     throw new IllegalArgumentException(example.source() + ": unknown label '" + example.label() + "' (the labels are "
-                            + String.join(", ", labels()) + ")");
+                            + String.join(", ", labels) + ")");
                 }
             }
             return new Encoded(s.sequences(), label, s.truncated());
@@ -95,8 +95,8 @@ public final class TaskModel {
     private final float[] features, featureMask, logits, losses, dFeatures, dFinal;
 
     /**
-     * An untrained head on {@code gpt}'s configuration; {@code dropout} applies inside GPT-2, {@code headDropout}
-     * to the extract states.
+     * GPT-2 of {@code config} (parameters to be filled in) with an untrained head; {@code dropout} applies inside
+     * GPT-2, {@code headDropout} to the extract states.
      */
     public TaskModel(GPT2Config config, Spec spec, int examplesPerForward, int seqLen, float dropout, float headDropout) {
         if (seqLen > spec.transform().maxLength()) throw new IllegalArgumentException("seqLen " + seqLen + " exceeds the maximum length");
