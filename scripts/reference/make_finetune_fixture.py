@@ -9,7 +9,8 @@ on its own (no padding), applies the bias-free linear head score.weight to the f
 extract token, and computes loss = cross-entropy of the labels (mean over examples) + lambda * LM loss (next-token
 cross-entropy of the same sequences, mean over all their predicted tokens). Writes data/fixtures/finetune/step.json:
 parameters, examples (token segments), and per task and lambda (0.5 and 0) the task loss, LM loss, total loss and
-the gradients (all of them for lambda 0.5).  Run with Debian's PyTorch:  /usr/bin/python3 scripts/reference/make_finetune_fixture.py
+the gradients (all of them for lambda 0.5); then the same for a GPT-1 (OpenAIGPTModel written out: post-LN blocks, no
+final LayerNorm) on the classification and similarity examples.  Run with Debian's PyTorch:  /usr/bin/python3 scripts/reference/make_finetune_fixture.py
 """
 import json
 import math
@@ -28,8 +29,9 @@ C, L, V, H = CONFIG["n_embd"], CONFIG["n_layer"], CONFIG["vocab_size"], CONFIG["
 MAX_LENGTH = CONFIG["n_positions"]
 
 
-def parameter_shapes():
-    shapes = {"wte.weight": (V, C), "wpe.weight": (CONFIG["n_positions"], C)}
+def parameter_shapes(gpt1=False):
+    shapes = {"tokens_embed.weight" if gpt1 else "wte.weight": (V, C),
+              "positions_embed.weight" if gpt1 else "wpe.weight": (CONFIG["n_positions"], C)}
     for l in range(L):
         p = f"h.{l}."
         shapes.update({p + "ln_1.weight": (C,), p + "ln_1.bias": (C,),
@@ -38,7 +40,8 @@ def parameter_shapes():
                        p + "ln_2.weight": (C,), p + "ln_2.bias": (C,),
                        p + "mlp.c_fc.weight": (C, 4 * C), p + "mlp.c_fc.bias": (4 * C,),
                        p + "mlp.c_proj.weight": (4 * C, C), p + "mlp.c_proj.bias": (C,)})
-    shapes.update({"ln_f.weight": (C,), "ln_f.bias": (C,)})
+    if not gpt1:
+        shapes.update({"ln_f.weight": (C,), "ln_f.bias": (C,)})
     return shapes
 
 
@@ -47,7 +50,10 @@ def gelu_new(x):
 
 
 def hidden_states(params, ids):
-    """GPT2Model on one sequence: the final hidden states after ln_f, [t, C]."""
+    """GPT2Model on one sequence: the final hidden states after ln_f, [t, C]. With GPT-1's parameter names,
+    OpenAIGPTModel: post-LN blocks (n = ln_1(x + attn(x)); h = ln_2(n + mlp(n))) and no final LayerNorm."""
+    if "tokens_embed.weight" in params:
+        return gpt1_hidden_states(params, ids)
     t = len(ids)
     idx = torch.tensor(ids)
     x = params["wte.weight"][idx] + params["wpe.weight"][torch.arange(t)]
@@ -65,6 +71,25 @@ def hidden_states(params, ids):
         h = gelu_new(torch.addmm(p("mlp.c_fc.bias"), h, p("mlp.c_fc.weight")))
         x = x + torch.addmm(p("mlp.c_proj.bias"), h, p("mlp.c_proj.weight"))
     return F.layer_norm(x, (C,), params["ln_f.weight"], params["ln_f.bias"], CONFIG["layer_norm_epsilon"])
+
+
+def gpt1_hidden_states(params, ids):
+    t = len(ids)
+    x = params["tokens_embed.weight"][torch.tensor(ids)] + params["positions_embed.weight"][torch.arange(t)]
+    b = torch.tril(torch.ones(t, t))
+    eps = CONFIG["layer_norm_epsilon"]
+    for l in range(L):
+        p = lambda name: params[f"h.{l}.{name}"]
+        q, k, v = torch.addmm(p("attn.c_attn.bias"), x, p("attn.c_attn.weight")).split(C, dim=1)
+        q, k, v = [z.view(t, H, C // H).transpose(0, 1) for z in (q, k, v)]
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(C // H)
+        att = (att * b + -1e4 * (1 - b)).softmax(dim=-1)  # modeling_openai's mask
+        a = torch.addmm(p("attn.c_proj.bias"), (att @ v).transpose(0, 1).reshape(t, C), p("attn.c_proj.weight"))
+        n = F.layer_norm(x + a, (C,), p("ln_1.weight"), p("ln_1.bias"), eps)
+        m = torch.addmm(p("mlp.c_proj.bias"), gelu_new(torch.addmm(p("mlp.c_fc.bias"), n, p("mlp.c_fc.weight"))),
+                        p("mlp.c_proj.weight"))
+        x = F.layer_norm(n + m, (C,), p("ln_2.weight"), p("ln_2.bias"), eps)
+    return x
 
 
 def frame(*parts):
@@ -92,7 +117,7 @@ def losses(params, head, task, examples, lam):
         states = []
         for seq in sequences(task, texts):
             hidden = hidden_states(params, seq)
-            logits = hidden @ params["wte.weight"].T
+            logits = hidden @ params["tokens_embed.weight" if "tokens_embed.weight" in params else "wte.weight"].T
             lm_sum = lm_sum + F.cross_entropy(logits[:-1], torch.tensor(seq[1:]), reduction="sum")
             lm_count += len(seq) - 1
             states.append(hidden[-1])
@@ -110,39 +135,57 @@ def segment(length):
     return torch.randint(0, BASE_VOCAB, (length,)).tolist()
 
 
-def main():
+FLAT = lambda t: [float(f"{v:.8g}") for v in t.reshape(-1)]
+
+
+def random_parameters(gpt1=False):
     params = {}
-    for name, shape in parameter_shapes().items():
+    for name, shape in parameter_shapes(gpt1).items():
         value = 1.0 + 0.1 * torch.randn(shape) if name.endswith(("ln_1.weight", "ln_2.weight", "ln_f.weight")) \
             else 0.2 * torch.randn(shape)
         params[name] = value.requires_grad_(True)
+    return params
+
+
+def task_record(params, task, outputs, examples):
+    """A random head, then the losses and gradients with lambda 0.5 and 0."""
+    head = (0.2 * torch.randn(outputs, C)).requires_grad_(True)
+    embedding = "tokens_embed.weight" if "tokens_embed.weight" in params else "wte.weight"
+    record = {"head": FLAT(head.detach()), "head_outputs": outputs,
+              "examples": [{"texts": texts, "label": label} for texts, label in examples]}
+    for lam in (0.5, 0.0):
+        for p in list(params.values()) + [head]:
+            p.grad = None
+        task_loss, lm_loss, loss = losses(params, head, task, examples, lam)
+        loss.backward()
+        # every gradient with the auxiliary loss; without it the head's, the token embedding's (which loses the LM
+        # head's share) and the first block's attention weights
+        kept = params if lam else {n: params[n] for n in (embedding, "h.0.attn.c_attn.weight")}
+        grads = {n: FLAT(p.grad) for n, p in kept.items()}
+        grads["score.weight"] = FLAT(head.grad)
+        record[f"lambda={lam}"] = {"lambda": lam, "task_loss": float(task_loss), "lm_loss": float(lm_loss),
+                                  "loss": float(loss), "gradients": grads}
+    print(f"{embedding.split('.')[0]} {task}: task loss {float(task_loss):.6f}, LM loss {float(lm_loss):.6f}")
+    return record
+
+
+def main():
+    params = random_parameters()
     tasks = {
         "classification": (3, [([segment(5)], 2), ([segment(9)], 0), ([segment(3)], 1)]),
         "entailment": (3, [([segment(4), segment(6)], 1), ([segment(7), segment(2)], 2)]),
         "similarity": (2, [([segment(3), segment(5)], 1), ([segment(6), segment(4)], 0)]),
         "choice": (1, [([segment(4), segment(3), segment(5), segment(2)], 2), ([segment(6), segment(2), segment(3), segment(4)], 0)]),
     }
-    flat = lambda t: [float(f"{v:.8g}") for v in t.reshape(-1)]
     out = {"config": CONFIG, "max_length": MAX_LENGTH, "start": START, "delimiter": DELIM, "extract": EXTRACT,
-           "parameters": {n: flat(p.detach()) for n, p in params.items()}, "tasks": {}}
+           "parameters": {n: FLAT(p.detach()) for n, p in params.items()}, "tasks": {}}
     for task, (outputs, examples) in tasks.items():
-        head = (0.2 * torch.randn(outputs, C)).requires_grad_(True)
-        record = {"head": flat(head.detach()), "head_outputs": outputs,
-                  "examples": [{"texts": texts, "label": label} for texts, label in examples]}
-        for lam in (0.5, 0.0):
-            for p in list(params.values()) + [head]:
-                p.grad = None
-            task_loss, lm_loss, loss = losses(params, head, task, examples, lam)
-            loss.backward()
-            # every gradient with the auxiliary loss; without it the head's, wte's (which loses the LM head's share)
-            # and the first block's attention weights
-            kept = params if lam else {n: params[n] for n in ("wte.weight", "h.0.attn.c_attn.weight")}
-            grads = {n: flat(p.grad) for n, p in kept.items()}
-            grads["score.weight"] = flat(head.grad)
-            record[f"lambda={lam}"] = {"lambda": lam, "task_loss": float(task_loss), "lm_loss": float(lm_loss),
-                                      "loss": float(loss), "gradients": grads}
-        out["tasks"][task] = record
-        print(f"{task}: task loss {float(task_loss):.6f}, LM loss {float(lm_loss):.6f}")
+        out["tasks"][task] = task_record(params, task, outputs, examples)
+    # GPT-1 (openai-gpt's post-LN blocks, no ln_f) on two of the tasks
+    gpt1 = random_parameters(gpt1=True)
+    out["gpt1"] = {"parameters": {n: FLAT(p.detach()) for n, p in gpt1.items()}, "tasks": {}}
+    for task in ("classification", "similarity"):
+        out["gpt1"]["tasks"][task] = task_record(gpt1, task, *tasks[task])
     path = os.path.join(os.path.dirname(__file__), "..", "..", "data", "fixtures", "finetune", "step.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * One fine-tuning step of a tiny GPT-2 against PyTorch (scripts/reference/make_finetune_fixture.py), for each task:
+ * One fine-tuning step of a tiny GPT-2 against PyTorch (scripts/reference/make_finetune_fixture.py), for each task
+ * (and of a tiny GPT-1, post-LN without ln_f, for classification and similarity):
  * the input transformation (PyTorch frames the token segments itself), the task loss, the LM loss, the total loss
  * with λ = 0.5 and with λ = 0, and the gradients (all of them with λ = 0.5; the head's, wte's and one block's with
  * λ = 0). Dropout is off. Tolerance: |jgpt - torch| ≤ 1e-5 + 1e-4·|torch| for gradients, 1e-5 for losses (float32
@@ -62,18 +63,24 @@ class ReferenceFineTuneStepTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"classification, 0.5", "classification, 0.0", "entailment, 0.5", "entailment, 0.0",
-            "similarity, 0.5", "similarity, 0.0", "choice, 0.5", "choice, 0.0"})
+    @CsvSource({"gpt2, classification, 0.5", "gpt2, classification, 0.0", "gpt2, entailment, 0.5", "gpt2, entailment, 0.0",
+            "gpt2, similarity, 0.5", "gpt2, similarity, 0.0", "gpt2, choice, 0.5", "gpt2, choice, 0.0",
+            "gpt1, classification, 0.5", "gpt1, classification, 0.0", "gpt1, similarity, 0.5", "gpt1, similarity, 0.0"})
     @SuppressWarnings("unchecked")
-    void lossesAndGradientsMatchPyTorch(String taskName, float lambda) {
+    void lossesAndGradientsMatchPyTorch(String modelName, String taskName, float lambda) {
         Task task = Task.parse(taskName);
         Map<String, Object> c = object(fixture, "config");
         int nEmbd = integer(c, "n_embd");
-        GPT2Config config = new GPT2Config(integer(c, "vocab_size"), integer(c, "n_positions"), nEmbd, integer(c, "n_layer"),
-                integer(c, "n_head"), 4 * nEmbd, ((Number) c.get("layer_norm_epsilon")).floatValue(), "gelu_new", true, false, 63, 63);
+        float eps = ((Number) c.get("layer_norm_epsilon")).floatValue();
+        boolean gpt1 = modelName.equals("gpt1");
+        GPT2Config config = gpt1
+                ? GPT2Config.gpt1(integer(c, "vocab_size"), integer(c, "n_positions"), nEmbd, integer(c, "n_layer"), integer(c, "n_head"), eps)
+                : new GPT2Config(integer(c, "vocab_size"), integer(c, "n_positions"), nEmbd, integer(c, "n_layer"),
+                        integer(c, "n_head"), 4 * nEmbd, eps, "gelu_new", true, false, 63, 63);
+        Map<String, Object> reference = gpt1 ? object(fixture, "gpt1") : fixture;
         InputTransform transform = new InputTransform(integer(fixture, "start"), integer(fixture, "delimiter"),
                 integer(fixture, "extract"), integer(fixture, "max_length"));
-        Map<String, Object> record = object(object(fixture, "tasks"), taskName);
+        Map<String, Object> record = object(object(reference, "tasks"), taskName);
         List<Map<String, Object>> examples = (List<Map<String, Object>>) record.get("examples");
 
         List<TaskModel.Encoded> encoded = new ArrayList<>();
@@ -90,7 +97,7 @@ class ReferenceFineTuneStepTest {
         for (int k = 0; k < classes; k++) labels.add(Integer.toString(k));
         var spec = new TaskModel.Spec(task, labels, task == Task.CHOICE ? answers : 0, transform);
         TaskModel model = new TaskModel(config, spec, encoded.size(), TaskModel.longest(encoded), 0f, 0f);
-        Map<String, Object> parameters = object(fixture, "parameters");
+        Map<String, Object> parameters = object(reference, "parameters");
         for (TrainableGPT2.Parameter p : model.parameters()) {
             float[] values = floats(p.name().equals("score.weight") ? record.get("head") : parameters.get(p.name()));
             assertEquals(p.value().length, values.length, p.name());
@@ -112,7 +119,7 @@ class ReferenceFineTuneStepTest {
             for (int i = 0; i < want.length; i++) {
                 double tolerance = 1e-5 + 1e-4 * Math.abs(want[i]);
                 assertTrue(Math.abs(want[i] - p.grad()[i]) <= tolerance,
-                        taskName + " λ=" + lambda + " d " + p.name() + "[" + i + "]: torch " + want[i] + ", jgpt " + p.grad()[i]);
+                        modelName + " " + taskName + " λ=" + lambda + " d " + p.name() + "[" + i + "]: torch " + want[i] + ", jgpt " + p.grad()[i]);
             }
             checked++;
         }
