@@ -13,7 +13,7 @@ import org.jgpt.train.finetune.FineTuner;
 import org.jgpt.train.finetune.Task;
 import org.jgpt.train.finetune.TaskData;
 import org.jgpt.train.finetune.TaskModel;
-import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,7 +42,10 @@ final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TaskModel.Spec taskSpec = TaskModel.readSpec(model);
         List<Example> examples = read(taskSpec.task());
-        GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
+        Tokenizer tokenizer;
+        try (ModelDirectory dir = ModelDirectory.open(model)) {
+            tokenizer = dir.tokenizer();
+        }
         List<TaskModel.Encoded> encoded = FineTuner.encode(taskSpec, examples, tokenizer);
         int truncated = 0;
         boolean labelled = true;

@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Json;
-import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.finetune.Example;
 import org.jgpt.train.finetune.FineTuner;
 import org.jgpt.train.finetune.Metrics;
@@ -64,10 +64,7 @@ final class FinetuneCommand implements Callable<Integer> {
         List<Example> trainSet = TaskData.read(train, t, true);
         List<Example> validSet = TaskData.read(valid, t, true);
         try (ModelDirectory dir = ModelDirectory.open(model)) {
-            if (!(dir.tokenizer() instanceof GPT2Tokenizer tokenizer)) {
-                throw new IllegalArgumentException(model + ": fine-tuning runs on GPT-2 models, not "
-                        + dir.weights().config().modelType());
-            }
+            Tokenizer tokenizer = dir.tokenizer();
             int context = dir.weights().config().nPositions();
             var settings = new FineTuner.Settings(lr, batch, microBatch, epochs, warmup, lmWeight, dropout, dropout, weightDecay,
                     gradClip, maxLength == null ? context : maxLength, seed);

@@ -66,6 +66,27 @@ class FinetuneCommandsTest {
     }
 
     @Test
+    void finetunesAGpt1Model() throws IOException {
+        Path gpt1 = Path.of("..", "data", "fixtures", "gpt1", "tiny");
+        Path train = Files.writeString(tmp.resolve("t.jsonl"), """
+                {"text": "the fox runs", "label": "animal"}
+                {"text": "language models are learners", "label": "nlp"}
+                {"text": "the lazy dog sleeps", "label": "animal"}
+                """);
+        Path out = tmp.resolve("gpt1-tuned");
+        Run tuned = run("finetune", "--model", gpt1.toString(), "--train", train.toString(), "--valid", train.toString(),
+                "--out", out.toString(), "--batch", "3", "--epochs", "1");
+        assertEquals(0, tuned.exitCode(), tuned.err());
+        String config = Files.readString(out.resolve("config.json"));
+        assertTrue(config.contains("\"model_type\": \"openai-gpt\"") && config.contains("OpenAIGPTForSequenceClassification"), config);
+        Run classified = run("classify", "--model", out.toString(), train.toString());
+        assertEquals(0, classified.exitCode(), classified.err());
+        assertEquals(3, classified.out().lines().count());
+        Run generated = run("generate", "--model", out.toString(), "--greedy", "--max-tokens", "3", "the fox");
+        assertEquals(0, generated.exitCode(), generated.err());
+    }
+
+    @Test
     void badInputExitsWithTheFileAndLine() throws IOException {
         Path train = Files.writeString(tmp.resolve("t.jsonl"), "{\"text\": \"a\", \"label\": \"ham\"}\n{\"text\": \"b\", \"label\": \"spam\"}\n");
         Path valid = Files.writeString(tmp.resolve("v.jsonl"), "{\"text\": \"c\", \"label\": \"ham\"}\n{\"text\": \"d\", \"label\": \"eggs\"}\n");

@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -80,6 +82,24 @@ public final class GPT1Tokenizer implements Tokenizer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Writes vocab.json and merges.txt into {@code dir} (created if needed), each atomically. */
+    @Override
+    public void save(Path dir) throws IOException {
+        Map<String, Object> vocab = new LinkedHashMap<>();
+        for (int id = 0; id < decoder.length; id++) if (decoder[id] != null) vocab.put(decoder[id], (long) id);
+        String[] merges = new String[ranks.size()];
+        ranks.forEach((pair, rank) -> merges[rank] = pair);
+        Files.createDirectories(dir);
+        writeAtomically(dir.resolve("vocab.json"), Json.write(vocab) + "\n");
+        writeAtomically(dir.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", merges) + "\n");
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(temp, text, StandardCharsets.UTF_8);
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The number of ids (the largest id + 1). */

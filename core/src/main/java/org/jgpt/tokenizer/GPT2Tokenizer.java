@@ -257,6 +257,7 @@ public final class GPT2Tokenizer implements Tokenizer {
     }
 
     /** Writes vocab.json and merges.txt into {@code dir} (created if needed); each file appears whole or not at all. */
+    @Override
     public void save(Path dir) throws IOException {
         Map<String, Integer> vocab = new LinkedHashMap<>();
         for (int id = 0; id < tokens.length; id++) {

@@ -1,5 +1,8 @@
 package org.jgpt.tokenizer;
 
+import java.io.IOException;
+import java.nio.file.Path;
+
 /** What generation and scoring need of a tokenizer: GPT-2's byte-level BPE ({@link GPT2Tokenizer}) or GPT-1's. */
 public interface Tokenizer {
     int[] encode(String text);
@@ -15,6 +18,9 @@ public interface Tokenizer {
     int endOfText();
 
     boolean hasEndOfText();
+
+    /** Writes the tokenizer's files (vocab.json, merges.txt) into {@code dir}, so that a model folder carries them. */
+    void save(Path dir) throws IOException;
 
     default StreamingDecoder newStreamingDecoder() {
         return new StreamingDecoder(this);

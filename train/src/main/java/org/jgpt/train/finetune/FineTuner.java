@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.jgpt.model.GPT2Weights;
-import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.AdamW;
 import org.jgpt.train.LearningRateSchedule;
 
@@ -82,7 +82,7 @@ public final class FineTuner {
     public record Result(TaskModel model, int truncated) {}
 
     /** Fine-tunes {@code base} on {@code train}, reporting on {@code valid} after each epoch. */
-    public static Result train(GPT2Weights base, GPT2Tokenizer tokenizer, Task task, List<Example> train, List<Example> valid,
+    public static Result train(GPT2Weights base, Tokenizer tokenizer, Task task, List<Example> train, List<Example> valid,
                                Settings s, Listener listener) {
         int maxLength = Math.min(s.maxLength(), base.config().nPositions());
         List<String> labels = labels(task, train);
@@ -130,7 +130,7 @@ public final class FineTuner {
     }
 
     /** Encodes examples for a spec (labels checked: an unknown one is an error naming its file and line). */
-    public static List<TaskModel.Encoded> encode(TaskModel.Spec spec, List<Example> examples, GPT2Tokenizer tokenizer) {
+    public static List<TaskModel.Encoded> encode(TaskModel.Spec spec, List<Example> examples, Tokenizer tokenizer) {
         List<TaskModel.Encoded> out = new ArrayList<>(examples.size());
         for (Example e : examples) out.add(spec.encode(e, tokenizer));
         return out;

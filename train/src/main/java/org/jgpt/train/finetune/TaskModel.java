@@ -21,12 +21,12 @@ import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Tensor;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
-import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.TrainableGPT2;
 
 /**
- * GPT-2 with a GPT-1-style task head: a linear map {@code score.weight} ([outputs, C], no bias, as Hugging Face's
- * GPT2ForSequenceClassification) of the final hidden state at each sequence's extract token, after dropout. For
+ * GPT-2 (or GPT-1) with a GPT-1-style task head: a linear map {@code score.weight} ([outputs, C], no bias, as Hugging
+ * Face's GPT2ForSequenceClassification and OpenAIGPTForSequenceClassification) of the final hidden state at each sequence's extract token, after dropout. For
  * SIMILARITY the states of the two orderings are added first; for CHOICE each answer's sequence gets one score and
  * the softmax runs over the answers. The loss is the task's cross-entropy plus λ × the LM loss on the same inputs.
  *
@@ -61,7 +61,7 @@ public final class TaskModel {
         }
 
         /** Tokenizes and frames one example; its label must be one of the spec's. */
-        public Encoded encode(Example example, GPT2Tokenizer tokenizer) {
+        public Encoded encode(Example example, Tokenizer tokenizer) {
             List<int[]> texts = new ArrayList<>();
             for (String text : example.texts()) texts.add(tokenizer.encode(text));
             if (task == Task.CHOICE && texts.size() - 1 != choices) {
@@ -140,13 +140,13 @@ public final class TaskModel {
         }
         GPT2Config config = new GPT2Config(b.vocabSize() + 3, b.nPositions(), b.nEmbd(), b.nLayer(), b.nHead(), b.innerDim(),
                 b.layerNormEpsilon(), b.activationFunction(), b.scaleAttnWeights(), b.scaleAttnByInverseLayerIdx(),
-                b.bosTokenId(), b.eosTokenId());
+                b.bosTokenId(), b.eosTokenId(), b.modelType());
         SplittableRandom random = new SplittableRandom(seed);
         int c = b.nEmbd();
         float[] wte = new float[config.vocabSize() * c];
         for (int i = 0; i < b.vocabSize() * c; i++) wte[i] = base.wte().get(i);
         for (int i = b.vocabSize() * c; i < wte.length; i++) wte[i] = (float) (0.02 * random.nextGaussian());
-        Tensor grown = Tensor.of("wte.weight", wte, config.vocabSize(), c);
+        Tensor grown = Tensor.of("token embedding", wte, config.vocabSize(), c);
         TaskModel model = new TaskModel(config, spec, examplesPerForward, seqLen, dropout, headDropout);
         model.gpt.load(new GPT2Weights(config, grown, base.wpe(), base.layers(), base.lnFWeight(), base.lnFBias(), grown, null));
         for (int i = 0; i < model.head.value().length; i++) model.head.value()[i] = (float) (0.02 * random.nextGaussian());
@@ -288,14 +288,18 @@ public final class TaskModel {
 
     /**
      * Saves a Hugging Face model folder: GPT-2 (the grown vocabulary) and {@code score.weight} in model.safetensors,
-     * config.json with {@code id2label}/{@code label2id} (GPT2ForSequenceClassification for single-sequence tasks)
+     * config.json with {@code id2label}/{@code label2id} (GPT2ForSequenceClassification, or OpenAIGPT..., for
+     * single-sequence tasks)
      * and the task under {@code jgpt_task}, and the tokenizer files. The folder still opens as a GPT-2 LM.
      */
-    public void save(Path dir, GPT2Tokenizer tokenizer) {
+    public void save(Path dir, Tokenizer tokenizer) {
         Checkpoints.save(gpt.weights(), dir, DType.F32, List.of(headTensor));
         Map<String, Object> config = Json.parseObject(gpt.config().toJson());
         boolean sequenceClassification = spec.task() == Task.CLASSIFICATION || spec.task() == Task.ENTAILMENT;
-        if (sequenceClassification) config.put("architectures", List.of("GPT2ForSequenceClassification"));
+        if (sequenceClassification) {
+            config.put("architectures", List.of(gpt.config().postLayerNorm() ? "OpenAIGPTForSequenceClassification"
+                    : "GPT2ForSequenceClassification"));
+        }
         Map<String, Object> id2label = new LinkedHashMap<>();
         Map<String, Object> label2id = new LinkedHashMap<>();
         for (int i = 0; i < spec.labels().size(); i++) {
