@@ -72,6 +72,13 @@ class GPT1ParityTest {
             assertEquals(decoded.get(i), tokenizer.decode(ints(((List<?>) expected.get("ids")).get(i))));
         }
         assertTrue(tokenizer.decode(ints(((List<?>) expected.get("ids")).get(2))).endsWith("<unk><unk>"));
+
+        Path copy = tmp.resolve("tokenizer");
+        tokenizer.save(copy);
+        GPT1Tokenizer reloaded = GPT1Tokenizer.fromDirectory(copy);
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(tokenizer.encode(texts.get(i)), reloaded.encode(texts.get(i)), "saved and loaded again");
+        }
     }
 
     @Test
