@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune a GPT-2 on a labelled task, as GPT-1 (Radford et al. 2018): task input transformations with",
+        description = {"Fine-tune a GPT-2 (or GPT-1) on a labelled task, as GPT-1 (Radford et al. 2018): task input transformations with",
                 "new start, delimiter and extract tokens, a linear head on the extract token's final state, and the loss",
                 "task + λ·LM. JSON Lines or CSV (by extension); fields per task:",
                 "  classification: text, label          entailment: premise, hypothesis, label",
@@ -36,7 +36,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2 directory.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2 or GPT-1 directory.")
     Path model;
 
     @Option(names = "--task", defaultValue = "classification", description = "classification, entailment, similarity or choice (default: ${DEFAULT-VALUE}).")
