@@ -3,11 +3,14 @@ package org.jgpt.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jgpt.io.Checkpoints;
+import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
+import org.jgpt.tokenizer.GPT1Tokenizer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 
 /** What a model directory holds: config.json and weights, and the tokenizer files when they are not GPT-2's own. */
-record ModelDirectory(GPT2Weights weights, GPT2Tokenizer tokenizer) implements AutoCloseable {
+record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoCloseable {
 
     /** Where the built-in demo model lives: {@code models/demo} under the installation ({@code -Djgpt.home}). */
     static Path builtInModel() {
@@ -29,7 +32,7 @@ record ModelDirectory(GPT2Weights weights, GPT2Tokenizer tokenizer) implements A
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         GPT2Weights weights = Checkpoints.load(dir);
         try {
-            return new ModelDirectory(weights, tokenizer(dir, weights.config().vocabSize()));
+            return new ModelDirectory(weights, tokenizer(dir, weights.config()));
         } catch (RuntimeException e) {
             try {
                 weights.close();
@@ -40,9 +43,12 @@ record ModelDirectory(GPT2Weights weights, GPT2Tokenizer tokenizer) implements A
         }
     }
 
-    private static GPT2Tokenizer tokenizer(Path dir, int modelVocab) {
-        GPT2Tokenizer tokenizer;
-        if (Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"))) {
+    private static Tokenizer tokenizer(Path dir, GPT2Config config) {
+        int modelVocab = config.vocabSize();
+        Tokenizer tokenizer;
+        if (config.postLayerNorm()) {
+            tokenizer = GPT1Tokenizer.fromDirectory(dir); // GPT-1: lower-cased word-level BPE, not byte-level
+        } else if (Files.exists(dir.resolve("vocab.json")) || Files.exists(dir.resolve("merges.txt"))) {
             tokenizer = GPT2Tokenizer.fromDirectory(dir);
         } else if (modelVocab == 50257) {
             tokenizer = GPT2Tokenizer.gpt2();

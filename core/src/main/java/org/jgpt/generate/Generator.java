@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.jgpt.model.GPT2Model;
 import org.jgpt.model.KVCache;
-import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.tokenizer.StreamingDecoder;
 
 /**
@@ -16,7 +16,7 @@ import org.jgpt.tokenizer.StreamingDecoder;
  */
 public final class Generator {
     private final GPT2Model model;
-    private final GPT2Tokenizer tokenizer;
+    private final Tokenizer tokenizer;
 
     /** Receives text as it is made; sequence {@code i} is sample {@code i % samples} of prompt {@code i / samples}. */
     public interface Listener {
@@ -37,7 +37,7 @@ public final class Generator {
     public record Completion(int sequence, int prompt, int sample, int[] promptTokens, int[] tokens, String text,
                              FinishReason reason) {}
 
-    public Generator(GPT2Model model, GPT2Tokenizer tokenizer) {
+    public Generator(GPT2Model model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
     }
@@ -137,7 +137,7 @@ public final class Generator {
         }
 
         void accept(int token, Listener listener) {
-            if (token == tokenizer.endOfText()) {
+            if (tokenizer.hasEndOfText() && token == tokenizer.endOfText()) {
                 finish(FinishReason.END_OF_TEXT, listener);
                 return;
             }

@@ -20,14 +20,15 @@ import org.jgpt.model.GPT2Weights;
 import org.jgpt.model.LayerWeights;
 
 /**
- * Hugging Face GPT-2 model folders: {@code config.json} with {@code model.safetensors} or {@code pytorch_model.bin},
- * or with a sharded checkpoint's {@code model.safetensors.index.json} (or {@code pytorch_model.bin.index.json}) and
- * the shards its {@code weight_map} names.
+ * Hugging Face GPT-2 (and GPT-1, {@code openai-gpt}) model folders: {@code config.json} with {@code model.safetensors}
+ * or {@code pytorch_model.bin}, or with a sharded checkpoint's {@code model.safetensors.index.json} (or
+ * {@code pytorch_model.bin.index.json}) and the shards its {@code weight_map} names.
  *
  * <p>Tensor names may carry the {@code transformer.} prefix (GPT2LMHeadModel) or not (GPT2Model); the attention
  * mask buffers {@code attn.bias} and {@code attn.masked_bias} are skipped; {@code lm_head.weight} is optional (absent:
- * tied to {@code wte}). Conv1D matrices stay in their [in, out] layout. Every expected tensor must be present with
- * the shape the config implies, and nothing else may be.
+ * tied to {@code wte}); a sequence-classification head {@code score.weight} is passed over. Conv1D matrices stay in
+ * their [in, out] layout. Every expected tensor must be present with the shape the config implies, and nothing else
+ * may be.
  */
 public final class Checkpoints {
     private static final String PREFIX = "transformer.";
@@ -138,10 +139,11 @@ public final class Checkpoints {
         TreeSet<String> extra = new TreeSet<>(tensors.keySet());
         extra.removeAll(expected.keySet());
         extra.remove("lm_head.weight");
+        extra.remove("score.weight"); // GPT2ForSequenceClassification's head: a fine-tuned model still runs as an LM
         if (!extra.isEmpty()) {
             throw new CheckpointException(origin.get(extra.first()), "unexpected tensors for GPT-2: " + String.join(", ", extra));
         }
-        Tensor wte = tensors.get("wte.weight");
+        Tensor wte = tensors.get(embeddingName(c, "wte"));
         Tensor lmHead = tensors.get("lm_head.weight");
         if (lmHead == null || lmHead.data().equals(wte.data())) {
             lmHead = wte; // tied, as in every released GPT-2 (torch.save writes the shared storage once)
@@ -160,16 +162,25 @@ public final class Checkpoints {
                     tensors.get(h + "mlp.c_fc.weight"), tensors.get(h + "mlp.c_fc.bias"),
                     tensors.get(h + "mlp.c_proj.weight"), tensors.get(h + "mlp.c_proj.bias")));
         }
-        return new GPT2Weights(c, wte, tensors.get("wpe.weight"), layers, tensors.get("ln_f.weight"),
+        return new GPT2Weights(c, wte, tensors.get(embeddingName(c, "wpe")), layers, tensors.get("ln_f.weight"),
                 tensors.get("ln_f.bias"), lmHead, resources);
     }
 
-    /** GPT2Model's parameter names (no prefix) and shapes for a config, in Hugging Face's order. */
+    /** GPT-2's {@code wte}/{@code wpe} are GPT-1's {@code tokens_embed}/{@code positions_embed}. */
+    private static String embeddingName(GPT2Config c, String gpt2Name) {
+        if (!c.postLayerNorm()) return gpt2Name + ".weight";
+        return gpt2Name.equals("wte") ? "tokens_embed.weight" : "positions_embed.weight";
+    }
+
+    /**
+     * GPT2Model's (or for GPT-1 OpenAIGPTModel's) parameter names (no prefix) and shapes for a config, in Hugging
+     * Face's order. GPT-1 has no ln_f.
+     */
     public static Map<String, long[]> shapes(GPT2Config c) {
         long C = c.nEmbd(), I = c.innerDim();
         Map<String, long[]> s = new LinkedHashMap<>();
-        s.put("wte.weight", new long[] {c.vocabSize(), C});
-        s.put("wpe.weight", new long[] {c.nPositions(), C});
+        s.put(embeddingName(c, "wte"), new long[] {c.vocabSize(), C});
+        s.put(embeddingName(c, "wpe"), new long[] {c.nPositions(), C});
         for (int i = 0; i < c.nLayer(); i++) {
             String h = "h." + i + ".";
             s.put(h + "ln_1.weight", new long[] {C});
@@ -185,8 +196,10 @@ public final class Checkpoints {
             s.put(h + "mlp.c_proj.weight", new long[] {I, C});
             s.put(h + "mlp.c_proj.bias", new long[] {C});
         }
-        s.put("ln_f.weight", new long[] {C});
-        s.put("ln_f.bias", new long[] {C});
+        if (!c.postLayerNorm()) {
+            s.put("ln_f.weight", new long[] {C});
+            s.put("ln_f.bias", new long[] {C});
+        }
         return s;
     }
 
@@ -196,9 +209,14 @@ public final class Checkpoints {
      * {@code dtype}. Each file is written atomically.
      */
     public static void save(GPT2Weights w, Path dir, DType dtype) {
+        save(w, dir, dtype, List.of());
+    }
+
+    /** Like {@link #save(GPT2Weights, Path, DType)}, with {@code extra} tensors (a task head) under their own names. */
+    public static void save(GPT2Weights w, Path dir, DType dtype, List<Tensor> extra) {
         List<Tensor> tensors = new ArrayList<>();
-        tensors.add(renamed(PREFIX + "wte.weight", w.wte()));
-        tensors.add(renamed(PREFIX + "wpe.weight", w.wpe()));
+        tensors.add(renamed(PREFIX + embeddingName(w.config(), "wte"), w.wte()));
+        tensors.add(renamed(PREFIX + embeddingName(w.config(), "wpe"), w.wpe()));
         for (int i = 0; i < w.layers().size(); i++) {
             LayerWeights l = w.layers().get(i);
             String h = PREFIX + "h." + i + ".";
@@ -215,9 +233,12 @@ public final class Checkpoints {
             tensors.add(renamed(h + "mlp.c_proj.weight", l.fcProjWeight()));
             tensors.add(renamed(h + "mlp.c_proj.bias", l.fcProjBias()));
         }
-        tensors.add(renamed(PREFIX + "ln_f.weight", w.lnFWeight()));
-        tensors.add(renamed(PREFIX + "ln_f.bias", w.lnFBias()));
+        if (w.lnFWeight() != null) {
+            tensors.add(renamed(PREFIX + "ln_f.weight", w.lnFWeight()));
+            tensors.add(renamed(PREFIX + "ln_f.bias", w.lnFBias()));
+        }
         if (!w.tied()) tensors.add(renamed("lm_head.weight", w.lmHead()));
+        tensors.addAll(extra);
         try {
             Files.createDirectories(dir);
             Safetensors.write(dir.resolve("model.safetensors"), tensors, dtype, Map.of("format", "pt"));

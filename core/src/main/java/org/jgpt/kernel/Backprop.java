@@ -150,9 +150,10 @@ public final class Backprop {
     private static float[][] headScratch(int seqLen, int headDim) {
         float[][] s = HEAD_SCRATCH.get();
         int size = seqLen * headDim;
-        if (s.length == 0 || s[0].length < size || s[8].length < seqLen) {
+        int row = Math.max(seqLen, headDim); // rows 8 and 9 hold a row of scores or of one head's outputs
+        if (s.length == 0 || s[0].length < size || s[8].length < row) {
             s = new float[][] {new float[size], new float[size], new float[size], new float[size], new float[size],
-                    new float[size], new float[size], new float[size], new float[seqLen], new float[seqLen]};
+                    new float[size], new float[size], new float[size], new float[row], new float[row]};
             HEAD_SCRATCH.set(s);
         }
         return s;

@@ -11,9 +11,11 @@ import java.util.Map;
 import org.jgpt.io.Json;
 
 /**
- * GPT-2's hyper-parameters, named as in Hugging Face's {@code config.json}.
+ * GPT-2's hyper-parameters, named as in Hugging Face's {@code config.json}; also GPT-1's ({@code openai-gpt}), the
+ * same decoder with post-LayerNorm blocks and no final LayerNorm.
  *
  * @param innerDim the MLP width ({@code n_inner}; 4 × nEmbd when the config leaves it null)
+ * @param modelType {@code gpt2} or {@code openai-gpt}, as config.json's {@code model_type}
  */
 public record GPT2Config(
         int vocabSize,
@@ -27,9 +29,24 @@ public record GPT2Config(
         boolean scaleAttnWeights,
         boolean scaleAttnByInverseLayerIdx,
         int bosTokenId,
-        int eosTokenId) {
+        int eosTokenId,
+        String modelType) {
+
+    public static final String GPT2 = "gpt2";
+    public static final String GPT1 = "openai-gpt";
+
+    /** A GPT-2 configuration. */
+    public GPT2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, int innerDim, float layerNormEpsilon,
+                      String activationFunction, boolean scaleAttnWeights, boolean scaleAttnByInverseLayerIdx,
+                      int bosTokenId, int eosTokenId) {
+        this(vocabSize, nPositions, nEmbd, nLayer, nHead, innerDim, layerNormEpsilon, activationFunction, scaleAttnWeights,
+                scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId, GPT2);
+    }
 
     public GPT2Config {
+        if (!modelType.equals(GPT2) && !modelType.equals(GPT1)) {
+            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (jgpt runs gpt2 and openai-gpt)");
+        }
         if (vocabSize <= 0 || nPositions <= 0 || nEmbd <= 0 || nLayer <= 0 || nHead <= 0 || innerDim <= 0) {
             throw new IllegalArgumentException("GPT-2 config sizes must be positive: " + this);
         }
@@ -43,6 +60,18 @@ public record GPT2Config(
 
     public int headDim() {
         return nEmbd / nHead;
+    }
+
+    /** GPT-1's block, x = ln_2(n + mlp(n)) with n = ln_1(x + attn(x)), and no final LayerNorm; else GPT-2's pre-LN. */
+    public boolean postLayerNorm() {
+        return modelType.equals(GPT1);
+    }
+
+    /** GPT-1's released configuration (Hugging Face's {@code openai-gpt}): 12 layers, 768 wide, 512 positions. */
+    public static GPT2Config gpt1(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon) {
+        // GPT-1 has no end-of-text token; -1 marks the ids as absent
+        return new GPT2Config(vocabSize, nPositions, nEmbd, nLayer, nHead, 4 * nEmbd, layerNormEpsilon, "gelu_new", true, false,
+                -1, -1, GPT1);
     }
 
     /** Hugging Face's released GPT-2 sizes: gpt2, gpt2-medium, gpt2-large, gpt2-xl and distilgpt2. */
@@ -84,8 +113,9 @@ public record GPT2Config(
     public static GPT2Config fromJson(String json) {
         Map<String, Object> m = Json.parseObject(json);
         Object modelType = m.get("model_type");
-        if (modelType != null && !modelType.equals("gpt2")) {
-            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (jgpt runs gpt2)");
+        if (GPT1.equals(modelType)) return gpt1FromJson(m);
+        if (modelType != null && !modelType.equals(GPT2)) {
+            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (jgpt runs gpt2 and openai-gpt)");
         }
         String activation = string(m, "activation_function", "gelu_new");
         if (!ACTIVATIONS.contains(activation)) {
@@ -110,8 +140,21 @@ public record GPT2Config(
                 integer(m, "eos_token_id", 50256));
     }
 
+    /**
+     * Hugging Face's OpenAIGPTConfig keys (defaults: openai-gpt's). Its {@code afn} "gelu" is, in modeling_openai's
+     * ACT_FNS, {@code gelu_new}: GELU's tanh approximation, as in GPT-2; the MLP is 4 × n_embd wide.
+     */
+    private static GPT2Config gpt1FromJson(Map<String, Object> m) {
+        String afn = string(m, "afn", "gelu");
+        if (!afn.equals("gelu")) throw new IllegalArgumentException("unsupported afn '" + afn + "' (jgpt runs GPT-1's gelu)");
+        int nPositions = m.containsKey("n_positions") ? integer(m, "n_positions", 512) : integer(m, "n_ctx", 512);
+        return gpt1(integer(m, "vocab_size", 40478), nPositions, integer(m, "n_embd", 768), integer(m, "n_layer", 12),
+                integer(m, "n_head", 12), (float) number(m, "layer_norm_epsilon", 1e-5));
+    }
+
     /** A Hugging Face-compatible {@code config.json} (GPT2LMHeadModel), so that transformers can load what jgpt saves. */
     public String toJson() {
+        if (postLayerNorm()) return gpt1Json();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("activation_function", activationFunction);
         m.put("architectures", List.of("GPT2LMHeadModel"));
@@ -131,6 +174,25 @@ public record GPT2Config(
         m.put("resid_pdrop", 0.1);
         m.put("scale_attn_by_inverse_layer_idx", scaleAttnByInverseLayerIdx);
         m.put("scale_attn_weights", scaleAttnWeights);
+        m.put("vocab_size", vocabSize);
+        return Json.write(m) + "\n";
+    }
+
+    private String gpt1Json() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("afn", "gelu");
+        m.put("architectures", List.of("OpenAIGPTLMHeadModel"));
+        m.put("attn_pdrop", 0.1);
+        m.put("embd_pdrop", 0.1);
+        m.put("initializer_range", 0.02);
+        m.put("layer_norm_epsilon", Double.parseDouble(Float.toString(layerNormEpsilon)));
+        m.put("model_type", GPT1);
+        m.put("n_ctx", nPositions);
+        m.put("n_embd", nEmbd);
+        m.put("n_head", nHead);
+        m.put("n_layer", nLayer);
+        m.put("n_positions", nPositions);
+        m.put("resid_pdrop", 0.1);
         m.put("vocab_size", vocabSize);
         return Json.write(m) + "\n";
     }

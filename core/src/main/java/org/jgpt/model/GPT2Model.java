@@ -10,7 +10,7 @@ import org.jgpt.kernel.Norms;
 import org.jgpt.kernel.Tensor;
 
 /**
- * GPT-2's forward pass over a ragged batch of sequences, each with its own {@link KVCache}.
+ * GPT-2's (and GPT-1's, see {@link GPT2Config#postLayerNorm}) forward pass over a ragged batch of sequences, each with its own {@link KVCache}.
  *
  * <p>The new tokens of all sequences are stacked as rows, so every matmul sees the whole batch at once; attention
  * runs per sequence over its own cache. Activation buffers (one per role, as in llm.c) are allocated for the
@@ -66,8 +66,8 @@ public final class GPT2Model {
                     vector(w.attnProjBias(), c), vector(w.ln2Weight(), c), vector(w.ln2Bias(), c),
                     vector(w.fcBias(), inner), vector(w.fcProjBias(), c), scale);
         }
-        this.lnFGain = vector(weights.lnFWeight(), c);
-        this.lnFBias = vector(weights.lnFBias(), c);
+        this.lnFGain = config.postLayerNorm() ? null : vector(weights.lnFWeight(), c);
+        this.lnFBias = config.postLayerNorm() ? null : vector(weights.lnFBias(), c);
     }
 
     private static void checkShape(Tensor t, int rows, int cols) {
@@ -121,8 +121,8 @@ public final class GPT2Model {
     }
 
     /**
-     * Like {@link #forward(int[][], KVCache[], int[], float[])}, but writes the final hidden states (after ln_f,
-     * before the LM head) of the chosen rows to {@code hidden}, one row of n_embd per token: what mean-pooled
+     * Like {@link #forward(int[][], KVCache[], int[], float[])}, but writes the final hidden states (after ln_f;
+     * for GPT-1 the last block's output) of the chosen rows to {@code hidden}, one row of n_embd per token: what mean-pooled
      * embeddings are made of.
      */
     public void hiddenStates(int[][] tokens, KVCache[] caches, int[] hiddenRows, float[] hidden) {
@@ -191,19 +191,27 @@ public final class GPT2Model {
             kept += logitRows[s];
             row += tokens[s].length;
         }
+        if (config.postLayerNorm()) { // GPT-1 has no ln_f: the last block's output is the final hidden state
+            System.arraycopy(x, 0, ln, 0, kept * c);
+            return kept;
+        }
         Norms.layerNorm(ln, x, lnFGain, lnFBias, kept, c, config.layerNormEpsilon());
         return kept;
     }
 
-    /** One pre-LN transformer block: x += attn(ln_1(x)); x += mlp(ln_2(x)). */
+    /**
+     * One transformer block. GPT-2 (pre-LN): x += attn(ln_1(x)); x += mlp(ln_2(x)). GPT-1 (post-LN):
+     * x = ln_1(x + attn(x)); x = ln_2(x + mlp(x)).
+     */
     private void block(int l, int[][] tokens, KVCache[] caches, int rows) {
         Layer layer = layers[l];
         int c = config.nEmbd();
         int inner = config.innerDim();
         float eps = config.layerNormEpsilon();
+        boolean post = config.postLayerNorm();
 
-        Norms.layerNorm(ln, x, layer.ln1Gain, layer.ln1Bias, rows, c, eps);
-        Matmul.forward(qkv, ln, layer.w.attnWeight(), layer.attnBias, rows, c, 3 * c);
+        if (!post) Norms.layerNorm(ln, x, layer.ln1Gain, layer.ln1Bias, rows, c, eps);
+        Matmul.forward(qkv, post ? x : ln, layer.w.attnWeight(), layer.attnBias, rows, c, 3 * c);
         int row = 0;
         for (int s = 0; s < tokens.length; s++) {
             int count = tokens[s].length;
@@ -221,12 +229,21 @@ public final class GPT2Model {
         }
         Matmul.forward(proj, att, layer.w.attnProjWeight(), layer.attnProjBias, rows, c, c);
         Activations.add(x, proj, rows * c);
+        if (post) {
+            Norms.layerNorm(ln, x, layer.ln1Gain, layer.ln1Bias, rows, c, eps);
+            System.arraycopy(ln, 0, x, 0, rows * c);
+        } else {
+            Norms.layerNorm(ln, x, layer.ln2Gain, layer.ln2Bias, rows, c, eps);
+        }
 
-        Norms.layerNorm(ln, x, layer.ln2Gain, layer.ln2Bias, rows, c, eps);
-        Matmul.forward(hidden, ln, layer.w.fcWeight(), layer.fcBias, rows, c, inner);
+        Matmul.forward(hidden, post ? x : ln, layer.w.fcWeight(), layer.fcBias, rows, c, inner);
         Activations.gelu(hidden, hidden, rows * inner);
         Matmul.forward(proj, hidden, layer.w.fcProjWeight(), layer.fcProjBias, rows, inner, c);
         Activations.add(x, proj, rows * c);
+        if (post) {
+            Norms.layerNorm(ln, x, layer.ln2Gain, layer.ln2Bias, rows, c, eps);
+            System.arraycopy(ln, 0, x, 0, rows * c);
+        }
     }
 
     private void ensureRowCapacity(int rows) {

@@ -16,7 +16,8 @@ import org.jgpt.kernel.Tensor;
 
 /**
  * All of a GPT-2 model's parameters. {@code lmHead} is [vocab, C]: the token embedding itself when the weights are
- * tied, as in every released GPT-2. {@code resources} closes whatever backs the tensors (memory-mapped files).
+ * tied, as in every released GPT-2. GPT-1 has no final LayerNorm: lnFWeight and lnFBias are null. {@code resources}
+ * closes whatever backs the tensors (memory-mapped files).
  */
 public record GPT2Weights(
         GPT2Config config,
@@ -65,8 +66,9 @@ public record GPT2Weights(
                     tensors[b + 11]));
         }
         int end = tensors.length;
-        return new GPT2Weights(config, tensors[0], tensors[1], layers, tensors[end - 2], tensors[end - 1], tensors[0],
-                arena::close);
+        Tensor lnFWeight = config.postLayerNorm() ? null : tensors[end - 2];
+        Tensor lnFBias = config.postLayerNorm() ? null : tensors[end - 1];
+        return new GPT2Weights(config, tensors[0], tensors[1], layers, lnFWeight, lnFBias, tensors[0], arena::close);
     }
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -30,7 +30,7 @@ import org.jgpt.io.Json;
  *
  * <p>Instances are immutable and thread-safe.
  */
-public final class GPT2Tokenizer {
+public final class GPT2Tokenizer implements Tokenizer {
     public static final String END_OF_TEXT = "<|endoftext|>";
 
     private final byte[][] tokens;
@@ -257,6 +257,7 @@ public final class GPT2Tokenizer {
     }
 
     /** Writes vocab.json and merges.txt into {@code dir} (created if needed); each file appears whole or not at all. */
+    @Override
     public void save(Path dir) throws IOException {
         Map<String, Integer> vocab = new LinkedHashMap<>();
         for (int id = 0; id < tokens.length; id++) {
@@ -482,7 +483,8 @@ public final class GPT2Tokenizer {
         return new StreamingDecoder(this);
     }
 
-    byte[] tokenBytes(int id) {
+    @Override
+    public byte[] tokenBytes(int id) {
         if (id < 0 || id >= tokens.length || tokens[id] == null) {
             throw new IllegalArgumentException("token id " + id + " is not in the vocabulary (ids 0 to " + (tokens.length - 1) + ")");
         }
@@ -495,6 +497,11 @@ public final class GPT2Tokenizer {
     }
 
     /** The id of {@code <|endoftext|>} (50256 for GPT-2). */
+    @Override
+    public boolean hasEndOfText() {
+        return specials.containsKey(END_OF_TEXT);
+    }
+
     public int endOfText() {
         Integer id = specials.get(END_OF_TEXT);
         if (id == null) throw new IllegalStateException("this tokenizer has no " + END_OF_TEXT + " token");

@@ -6,13 +6,14 @@ import java.nio.charset.StandardCharsets;
 /**
  * Decodes ids one at a time, for streaming generation. A token can end in the middle of a UTF-8 character (an emoji
  * is often several tokens), so the bytes of an unfinished character wait until the next token completes it. The
- * text of all pushes plus {@link #flush()} equals {@link GPT2Tokenizer#decode} of all the ids. Not thread-safe.
+ * text of all pushes plus {@link #flush()} equals {@link GPT2Tokenizer#decode} of all the ids (for GPT-1 before
+ * its final trim). Not thread-safe.
  */
 public final class StreamingDecoder {
-    private final GPT2Tokenizer tokenizer;
+    private final Tokenizer tokenizer;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
-    StreamingDecoder(GPT2Tokenizer tokenizer) {
+    StreamingDecoder(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
     }
 

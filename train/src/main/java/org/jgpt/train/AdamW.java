@@ -63,7 +63,8 @@ public final class AdamW {
 
     private boolean decays(TrainableGPT2.Parameter p) {
         if (!p.matrix()) return false;
-        boolean embedding = p.name().equals("wte.weight") || p.name().equals("wpe.weight");
+        boolean embedding = p.name().equals("wte.weight") || p.name().equals("wpe.weight")
+                || p.name().equals("tokens_embed.weight") || p.name().equals("positions_embed.weight"); // GPT-1's
         return !embedding || settings.decayEmbeddings();
     }
 

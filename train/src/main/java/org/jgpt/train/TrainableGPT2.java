@@ -13,8 +13,8 @@ import org.jgpt.model.GPT2Weights;
 import org.jgpt.model.LayerWeights;
 
 /**
- * GPT-2 for training: its parameters and their gradients as float arrays, and one activation buffer per role for a
- * fixed batch shape, llm.c style. {@link #forward} keeps what {@link #backward} needs; the two read as the paper
+ * GPT-2 (or GPT-1, see {@link GPT2Config#postLayerNorm}) for training: its parameters and their gradients as float
+ * arrays, and one activation buffer per role for a fixed batch shape, llm.c style. {@link #forward} keeps what {@link #backward} needs; the two read as the paper
  * draws the block (LayerNorm, attention, residual, LayerNorm, MLP, residual), one forwards and one backwards.
  */
 public final class TrainableGPT2 {
@@ -68,6 +68,7 @@ public final class TrainableGPT2 {
     private final float[] dHidden2;
 
     private boolean trainingMode;
+    private boolean lmLoss;
     private float lastLoss = Float.NaN;
 
     /** A model with {@code dropout} probability at the embedding, attention and residual sites (GPT-2: 0.1). */
@@ -81,12 +82,13 @@ public final class TrainableGPT2 {
         this.rows = batch * seqLen;
         this.dropout = dropout;
         int c = config.nEmbd();
-        wte = add(new Parameter("wte.weight", config.vocabSize(), c));
-        wpe = add(new Parameter("wpe.weight", config.nPositions(), c));
+        boolean gpt1 = config.postLayerNorm();
+        wte = add(new Parameter(gpt1 ? "tokens_embed.weight" : "wte.weight", config.vocabSize(), c));
+        wpe = add(new Parameter(gpt1 ? "positions_embed.weight" : "wpe.weight", config.nPositions(), c));
         blocks = new Block[config.nLayer()];
         for (int l = 0; l < blocks.length; l++) blocks[l] = new Block(l);
-        lnFWeight = add(new Parameter("ln_f.weight", c));
-        lnFBias = add(new Parameter("ln_f.bias", c));
+        lnFWeight = gpt1 ? null : add(new Parameter("ln_f.weight", c)); // GPT-1 has no final LayerNorm
+        lnFBias = gpt1 ? null : add(new Parameter("ln_f.bias", c));
         wteTensor = wte.tensor();
 
         tokens = new int[rows];
@@ -135,8 +137,10 @@ public final class TrainableGPT2 {
         copy(weights.wte(), wte);
         copy(weights.wpe(), wpe);
         for (int l = 0; l < blocks.length; l++) blocks[l].load(weights.layers().get(l));
-        copy(weights.lnFWeight(), lnFWeight);
-        copy(weights.lnFBias(), lnFBias);
+        if (lnFWeight != null) {
+            copy(weights.lnFWeight(), lnFWeight);
+            copy(weights.lnFBias(), lnFBias);
+        }
     }
 
     private static void copy(Tensor from, Parameter to) {
@@ -150,7 +154,8 @@ public final class TrainableGPT2 {
     public GPT2Weights weights() {
         List<LayerWeights> layers = new ArrayList<>();
         for (Block b : blocks) layers.add(b.weights());
-        return new GPT2Weights(config, wteTensor, wpe.tensor(), layers, lnFWeight.tensor(), lnFBias.tensor(), wteTensor, null);
+        return new GPT2Weights(config, wteTensor, wpe.tensor(), layers, lnFWeight == null ? null : lnFWeight.tensor(),
+                lnFBias == null ? null : lnFBias.tensor(), wteTensor, null);
     }
 
     public List<Parameter> parameters() {
@@ -180,7 +185,8 @@ public final class TrainableGPT2 {
 
     /**
      * The training forward: mean cross-entropy of {@code targets} ([batch × seqLen]; -1 ignores a position) given
-     * {@code inputs}, with dropout drawn from {@code dropoutSeed}. Keeps the activations for {@link #backward}.
+     * {@code inputs}, with dropout drawn from {@code dropoutSeed}. Keeps the activations for {@link #backward}. With
+     * no target at all the LM head is not run and the loss is 0: only {@link #finalHidden()} is wanted.
      */
     public float forward(int[] inputs, int[] targets, long dropoutSeed) {
         return run(inputs, targets, true, dropoutSeed);
@@ -206,24 +212,63 @@ public final class TrainableGPT2 {
         for (int l = 0; l < blocks.length; l++) {
             blocks[l].forward(residual[l], residual[l + 1], dropoutSeed + 1_000_003L * (l + 1));
         }
-        Backprop.layerNormForward(lnF, lnFMean, lnFRstd, residual[blocks.length], lnFWeight.value(), lnFBias.value(),
-                rows, c, config.layerNormEpsilon());
-        Matmul.forwardTransposed(logits, lnF, wteTensor, rows, c, config.vocabSize());
-        lastLoss = Backprop.crossEntropyForward(losses, logits, targets, rows, config.vocabSize());
+        if (lnFWeight == null) {
+            System.arraycopy(residual[blocks.length], 0, lnF, 0, rows * c);
+        } else {
+            Backprop.layerNormForward(lnF, lnFMean, lnFRstd, residual[blocks.length], lnFWeight.value(), lnFBias.value(),
+                    rows, c, config.layerNormEpsilon());
+        }
+        lmLoss = hasTargets(targets);
+        if (lmLoss) {
+            Matmul.forwardTransposed(logits, lnF, wteTensor, rows, c, config.vocabSize());
+            lastLoss = Backprop.crossEntropyForward(losses, logits, targets, rows, config.vocabSize());
+        } else {
+            lastLoss = 0f; // no targets: the LM head, the costliest matmul, is skipped (fine-tuning with λ = 0)
+        }
         return lastLoss;
+    }
+
+    private static boolean hasTargets(int[] targets) {
+        for (int t : targets) if (t >= 0) return true;
+        return false;
+    }
+
+    /**
+     * The final hidden states of the last forward, after ln_f ([batch × seqLen, C], row-major): the input of the LM
+     * head, and of fine-tuning's task heads. A live view, overwritten by the next forward; do not modify.
+     */
+    public float[] finalHidden() {
+        return lnF;
     }
 
     /** Accumulates into each parameter's gradient that of {@code lossScale} × the last forward's loss. */
     public void backward(float lossScale) {
+        backward(lossScale, null);
+    }
+
+    /**
+     * Like {@link #backward(float)}, plus the gradient {@code dFinalHidden} ([batch × seqLen, C], or null) of another
+     * loss with respect to {@link #finalHidden()}: a task head's, in fine-tuning.
+     */
+    public void backward(float lossScale, float[] dFinalHidden) {
         if (Float.isNaN(lastLoss)) throw new IllegalStateException("backward() needs a forward() first");
         int c = config.nEmbd();
         int v = config.vocabSize();
-        Backprop.crossEntropyBackward(logits, targets, rows, v, lossScale);
-        Matmul.forward(dC, logits, wteTensor, null, rows, v, c);
-        Matmul.backwardWeight(wte.grad(), logits, lnF, rows, v, c);
-        Arrays.fill(dResidual, 0f);
-        Backprop.layerNormBackward(dResidual, lnFWeight.grad(), lnFBias.grad(), dC, residual[blocks.length],
-                lnFWeight.value(), lnFMean, lnFRstd, rows, c);
+        if (lmLoss) {
+            Backprop.crossEntropyBackward(logits, targets, rows, v, lossScale);
+            Matmul.forward(dC, logits, wteTensor, null, rows, v, c);
+            Matmul.backwardWeight(wte.grad(), logits, lnF, rows, v, c);
+        } else {
+            Arrays.fill(dC, 0f);
+        }
+        if (dFinalHidden != null) Activations.add(dC, dFinalHidden, rows * c);
+        if (lnFWeight == null) {
+            System.arraycopy(dC, 0, dResidual, 0, rows * c);
+        } else {
+            Arrays.fill(dResidual, 0f);
+            Backprop.layerNormBackward(dResidual, lnFWeight.grad(), lnFBias.grad(), dC, residual[blocks.length],
+                    lnFWeight.value(), lnFMean, lnFRstd, rows, c);
+        }
         for (int l = blocks.length - 1; l >= 0; l--) blocks[l].backward(residual[l]);
         if (trainingMode) Backprop.applyMask(dResidual, embeddingMask, rows * c);
         Backprop.embeddingBackward(wte.grad(), wpe.grad(), dResidual, tokens, batch, seqLen, c);
@@ -238,6 +283,8 @@ public final class TrainableGPT2 {
         final float attentionScale;
         final float[] ln1, ln1Mean, ln1Rstd, qkv, att, attMask, attOut, attProj, projMask;
         final float[] residualMid, ln2, ln2Mean, ln2Rstd, hidden, hiddenGelu, mlpOut, mlpMask;
+        final boolean post; // GPT-1: LayerNorm after each residual sum
+        final float[] sum1, sum2; // GPT-1: the sums before ln_1 and ln_2
 
         Block(int layer) {
             int c = config.nEmbd();
@@ -279,6 +326,9 @@ public final class TrainableGPT2 {
             hiddenGelu = new float[rows * inner];
             mlpOut = new float[rows * c];
             mlpMask = dropout > 0 ? new float[rows * c] : null;
+            post = config.postLayerNorm();
+            sum1 = post ? new float[rows * c] : null;
+            sum2 = post ? new float[rows * c] : null;
         }
 
         void forward(float[] in, float[] out, long seed) {
@@ -286,9 +336,9 @@ public final class TrainableGPT2 {
             int inner = config.innerDim();
             int n = rows * c;
             float eps = config.layerNormEpsilon();
-            // x + attn(ln_1(x))
-            Backprop.layerNormForward(ln1, ln1Mean, ln1Rstd, in, ln1Weight.value(), ln1Bias.value(), rows, c, eps);
-            Matmul.forward(qkv, ln1, attnTensor, attnBias.value(), rows, c, 3 * c);
+            // GPT-2: mid = x + attn(ln_1(x)). GPT-1: mid = ln_1(x + attn(x))
+            if (!post) Backprop.layerNormForward(ln1, ln1Mean, ln1Rstd, in, ln1Weight.value(), ln1Bias.value(), rows, c, eps);
+            Matmul.forward(qkv, post ? in : ln1, attnTensor, attnBias.value(), rows, c, 3 * c);
             if (trainingMode) Backprop.dropoutMask(attMask, attMask.length, dropout, seed);
             Backprop.attentionForward(attOut, att, trainingMode ? attMask : null, qkv, batch, seqLen, c, config.nHead(), attentionScale);
             Matmul.forward(attProj, attOut, projTensor, projBias.value(), rows, c, c);
@@ -296,19 +346,23 @@ public final class TrainableGPT2 {
                 Backprop.dropoutMask(projMask, n, dropout, seed + 1);
                 Backprop.applyMask(attProj, projMask, n);
             }
-            System.arraycopy(in, 0, residualMid, 0, n);
-            Activations.add(residualMid, attProj, n);
-            // x + mlp(ln_2(x))
-            Backprop.layerNormForward(ln2, ln2Mean, ln2Rstd, residualMid, ln2Weight.value(), ln2Bias.value(), rows, c, eps);
-            Matmul.forward(hidden, ln2, fcTensor, fcBias.value(), rows, c, inner);
+            float[] mid = post ? sum1 : residualMid;
+            System.arraycopy(in, 0, mid, 0, n);
+            Activations.add(mid, attProj, n);
+            if (post) Backprop.layerNormForward(residualMid, ln1Mean, ln1Rstd, sum1, ln1Weight.value(), ln1Bias.value(), rows, c, eps);
+            // GPT-2: out = mid + mlp(ln_2(mid)). GPT-1: out = ln_2(mid + mlp(mid))
+            if (!post) Backprop.layerNormForward(ln2, ln2Mean, ln2Rstd, residualMid, ln2Weight.value(), ln2Bias.value(), rows, c, eps);
+            Matmul.forward(hidden, post ? residualMid : ln2, fcTensor, fcBias.value(), rows, c, inner);
             Activations.gelu(hiddenGelu, hidden, rows * inner);
             Matmul.forward(mlpOut, hiddenGelu, fcProjTensor, fcProjBias.value(), rows, inner, c);
             if (trainingMode) {
                 Backprop.dropoutMask(mlpMask, n, dropout, seed + 2);
                 Backprop.applyMask(mlpOut, mlpMask, n);
             }
-            System.arraycopy(residualMid, 0, out, 0, n);
-            Activations.add(out, mlpOut, n);
+            float[] end = post ? sum2 : out;
+            System.arraycopy(residualMid, 0, end, 0, n);
+            Activations.add(end, mlpOut, n);
+            if (post) Backprop.layerNormForward(out, ln2Mean, ln2Rstd, sum2, ln2Weight.value(), ln2Bias.value(), rows, c, eps);
         }
 
         /** On entry dResidual holds the gradient of this block's output; on exit that of its input {@code in}. */
@@ -316,7 +370,8 @@ public final class TrainableGPT2 {
             int c = config.nEmbd();
             int inner = config.innerDim();
             int n = rows * c;
-            // mlp branch: out = mid + dropout(c_proj(gelu(c_fc(ln_2(mid)))))
+            if (post) layerNormBackward(ln2Weight, ln2Bias, sum2, ln2Mean, ln2Rstd);
+            // mlp branch: out = mid + dropout(c_proj(gelu(c_fc(ln_2(mid))))) (GPT-1: before ln_2, without the inner one)
             System.arraycopy(dResidual, 0, dC, 0, n);
             if (trainingMode) Backprop.applyMask(dC, mlpMask, n);
             Matmul.backwardWeight(fcProjWeight.grad(), hiddenGelu, dC, rows, inner, c);
@@ -324,11 +379,16 @@ public final class TrainableGPT2 {
             Matmul.backwardInput(dHidden2, dC, fcProjTensor, rows, inner, c);
             Arrays.fill(dHidden, 0f);
             Backprop.geluBackward(dHidden, hidden, dHidden2, rows * inner);
-            Matmul.backwardWeight(fcWeight.grad(), ln2, dHidden, rows, c, inner);
+            Matmul.backwardWeight(fcWeight.grad(), post ? residualMid : ln2, dHidden, rows, c, inner);
             Backprop.biasGradient(fcBias.grad(), dHidden, rows, inner);
             Matmul.backwardInput(dC2, dHidden, fcTensor, rows, c, inner);
-            Backprop.layerNormBackward(dResidual, ln2Weight.grad(), ln2Bias.grad(), dC2, residualMid, ln2Weight.value(),
-                    ln2Mean, ln2Rstd, rows, c);
+            if (post) {
+                Activations.add(dResidual, dC2, n);
+                layerNormBackward(ln1Weight, ln1Bias, sum1, ln1Mean, ln1Rstd);
+            } else {
+                Backprop.layerNormBackward(dResidual, ln2Weight.grad(), ln2Bias.grad(), dC2, residualMid, ln2Weight.value(),
+                        ln2Mean, ln2Rstd, rows, c);
+            }
             // attention branch: mid = in + dropout(c_proj(attn(c_attn(ln_1(in)))))
             System.arraycopy(dResidual, 0, dC, 0, n);
             if (trainingMode) Backprop.applyMask(dC, projMask, n);
@@ -338,11 +398,24 @@ public final class TrainableGPT2 {
             Arrays.fill(dQkv, 0f);
             Backprop.attentionBackward(dQkv, dC2, qkv, att, trainingMode ? attMask : null, batch, seqLen, c,
                     config.nHead(), attentionScale);
-            Matmul.backwardWeight(attnWeight.grad(), ln1, dQkv, rows, c, 3 * c);
+            Matmul.backwardWeight(attnWeight.grad(), post ? in : ln1, dQkv, rows, c, 3 * c);
             Backprop.biasGradient(attnBias.grad(), dQkv, rows, 3 * c);
             Matmul.backwardInput(dC2, dQkv, attnTensor, rows, c, 3 * c);
-            Backprop.layerNormBackward(dResidual, ln1Weight.grad(), ln1Bias.grad(), dC2, in, ln1Weight.value(),
-                    ln1Mean, ln1Rstd, rows, c);
+            if (post) {
+                Activations.add(dResidual, dC2, n);
+            } else {
+                Backprop.layerNormBackward(dResidual, ln1Weight.grad(), ln1Bias.grad(), dC2, in, ln1Weight.value(),
+                        ln1Mean, ln1Rstd, rows, c);
+            }
+        }
+
+        /** GPT-1: turns dResidual, the gradient of a LayerNorm's output, into that of its input {@code sum}. */
+        private void layerNormBackward(Parameter weight, Parameter bias, float[] sum, float[] mean, float[] rstd) {
+            int n = rows * config.nEmbd();
+            Arrays.fill(dC, 0, n, 0f);
+            Backprop.layerNormBackward(dC, weight.grad(), bias.grad(), dResidual, sum, weight.value(), mean, rstd, rows,
+                    config.nEmbd());
+            System.arraycopy(dC, 0, dResidual, 0, n);
         }
 
         void load(LayerWeights w) {

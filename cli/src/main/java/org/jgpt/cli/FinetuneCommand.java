@@ -1,0 +1,129 @@
+package org.jgpt.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jgpt.io.Json;
+import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.finetune.Example;
+import org.jgpt.train.finetune.FineTuner;
+import org.jgpt.train.finetune.Metrics;
+import org.jgpt.train.finetune.Task;
+import org.jgpt.train.finetune.TaskData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Fine-tune a GPT-2 (or GPT-1) on a labelled task, as GPT-1 (Radford et al. 2018): task input transformations with",
+                "new start, delimiter and extract tokens, a linear head on the extract token's final state, and the loss",
+                "task + λ·LM. JSON Lines or CSV (by extension); fields per task:",
+                "  classification: text, label          entailment: premise, hypothesis, label",
+                "  similarity: text1, text2, label       choice: context, choices (CSV: choice1, choice2, ...), label (answer index)",
+                "Prints each step and validation metrics after each epoch (also to OUT/validation.jsonl); saves OUT as a",
+                "Hugging Face folder (score.weight, id2label) that 'jgpt classify' and 'jgpt generate' open.",
+                "Sequences longer than --max-length are truncated (the longest text loses its end), with a warning."})
+final class FinetuneCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2 or GPT-1 directory.")
+    Path model;
+
+    @Option(names = "--task", defaultValue = "classification", description = "classification, entailment, similarity or choice (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--train", required = true, paramLabel = "FILE") Path train;
+    @Option(names = "--valid", required = true, paramLabel = "FILE") Path valid;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the fine-tuned model goes.") Path out;
+
+    @Option(names = "--lr", defaultValue = "6.25e-5", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--batch", defaultValue = "32", description = "Examples per step (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--micro-batch", defaultValue = "8", description = "Examples per forward; gradients accumulate to --batch (default: ${DEFAULT-VALUE}).") int microBatch;
+    @Option(names = "--epochs", defaultValue = "3") int epochs;
+    @Option(names = "--warmup", defaultValue = "0.002", description = "Warmup, as a fraction of all steps; then linear decay to 0 (default: ${DEFAULT-VALUE}).") double warmup;
+    @Option(names = "--lm-weight", defaultValue = "0.5", description = "λ, the weight of the auxiliary LM loss; 0 turns it off (default: ${DEFAULT-VALUE}).") float lmWeight;
+    @Option(names = "--dropout", defaultValue = "0.1", description = "Dropout in GPT-2 and on the head's input (default: ${DEFAULT-VALUE}).") float dropout;
+    @Option(names = "--weight-decay", defaultValue = "0.01") float weightDecay;
+    @Option(names = "--grad-clip", defaultValue = "1.0") float gradClip;
+    @Option(names = "--max-length", description = "Longest sequence in tokens (default: the model's context).") Integer maxLength;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        Task t = Task.parse(task);
+        List<Example> trainSet = TaskData.read(train, t, true);
+        List<Example> validSet = TaskData.read(valid, t, true);
+        try (ModelDirectory dir = ModelDirectory.open(model)) {
+            Tokenizer tokenizer = dir.tokenizer();
+            int context = dir.weights().config().nPositions();
+            var settings = new FineTuner.Settings(lr, batch, microBatch, epochs, warmup, lmWeight, dropout, dropout, weightDecay,
+                    gradClip, maxLength == null ? context : maxLength, seed);
+            var err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "fine-tuning %s for %s: %d training and %d validation examples, λ = %s%n",
+                    model, t.cliName(), trainSet.size(), validSet.size(), lmWeight);
+            Path log = out.resolve("validation.jsonl"); // out is made once the data have passed their checks
+            long start = System.nanoTime();
+            FineTuner.Result result = FineTuner.train(dir.weights(), tokenizer, t, trainSet, validSet, settings,
+                    new FineTuner.Listener() {
+                        @Override
+                        public void onStep(int step, int steps, int epoch, double loss, double taskLoss, double lmLoss, double rate) {
+                            double seconds = (System.nanoTime() - start) / 1e9;
+                            err.printf(Locale.ROOT, "epoch %d step %d/%d | loss %.4f (task %.4f, lm %.4f) | lr %.2e | ETA %ds%n",
+                                    epoch, step, steps, loss, taskLoss, lmLoss, rate, Math.round(seconds / step * (steps - step)));
+                            err.flush();
+                        }
+
+                        @Override
+                        public void onEpoch(int epoch, Metrics.Report r) {
+                            err.println("epoch " + epoch + " validation: " + format(r));
+                            err.flush();
+                            append(log, epoch, r);
+                        }
+                    });
+            if (result.truncated() > 0) {
+                err.printf(Locale.ROOT, "warning: %d examples were longer than %d tokens and were truncated%n",
+                        result.truncated(), settings.maxLength());
+            }
+            result.model().save(out, tokenizer);
+            err.println("saved " + out);
+        }
+        return 0;
+    }
+
+    static String format(Metrics.Report r) {
+        String s = String.format(Locale.ROOT, "loss %.4f, accuracy %.4f, F1 %.4f, MCC %.4f", r.loss(), r.accuracy(), r.f1(), r.mcc());
+        if (!Double.isNaN(r.pearson())) s += String.format(Locale.ROOT, ", Pearson %.4f, Spearman %.4f", r.pearson(), r.spearman());
+        return s + " (" + r.examples() + " examples)";
+    }
+
+    private static void append(Path log, int epoch, Metrics.Report r) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("epoch", (long) epoch);
+        line.put("examples", (long) r.examples());
+        line.put("loss", r.loss());
+        line.put("accuracy", r.accuracy());
+        line.put("f1", r.f1());
+        line.put("mcc", r.mcc());
+        if (!Double.isNaN(r.pearson())) {
+            line.put("pearson", r.pearson());
+            line.put("spearman", r.spearman());
+        }
+        try {
+            Files.createDirectories(log.getParent());
+            Files.writeString(log, Json.write(line) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    epoch == 1 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + log + ": " + e.getMessage(), e);
+        }
+    }
+}
