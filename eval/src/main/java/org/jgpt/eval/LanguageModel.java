@@ -8,25 +8,25 @@ import org.jgpt.generate.Generator;
 import org.jgpt.generate.Scorer;
 import org.jgpt.model.GPT2Model;
 import org.jgpt.model.KVCache;
-import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
 
 /** A model with its tokenizer: what every task scores with or generates from. */
 public final class LanguageModel {
     private static final int GENERATION_BATCH = 8;
 
     private final GPT2Model model;
-    private final GPT2Tokenizer tokenizer;
+    private final Tokenizer tokenizer;
     private final Scorer scorer;
     private final Generator generator;
 
-    public LanguageModel(GPT2Model model, GPT2Tokenizer tokenizer) {
+    public LanguageModel(GPT2Model model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.scorer = new Scorer(model);
         this.generator = new Generator(model, tokenizer);
     }
 
-    public GPT2Tokenizer tokenizer() {
+    public Tokenizer tokenizer() {
         return tokenizer;
     }
 
