@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -242,14 +241,7 @@ public final class Checkpoints {
         try {
             Files.createDirectories(dir);
             Safetensors.write(dir.resolve("model.safetensors"), tensors, dtype, Map.of("format", "pt"));
-            Path tmp = Files.createTempFile(dir, ".config.json", ".tmp");
-            try {
-                Files.writeString(tmp, w.config().toJson(), StandardCharsets.UTF_8);
-                Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.ATOMIC_MOVE,
-                        StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.writeString(dir.resolve("config.json"), w.config().toJson());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model to " + dir + ": " + e.getMessage(), e);
         }

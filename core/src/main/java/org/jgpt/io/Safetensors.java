@@ -266,10 +266,9 @@ public final class Safetensors implements TensorFile {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            tmp = AtomicFiles.temporarySibling(file);
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 while (head.hasRemaining()) channel.write(head);
                 TensorWriter writer = new TensorWriter(channel);

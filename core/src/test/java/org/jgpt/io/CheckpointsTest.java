@@ -183,6 +183,17 @@ class CheckpointsTest {
     }
 
     @Test
+    void savedFilesAreReadableByOthersAsPlainNewFilesAre() throws IOException {
+        try (GPT2Weights w = GPT2Weights.random(SMALL, 1, DType.F32)) {
+            Checkpoints.save(w, dir, DType.BF16);
+        }
+        for (String name : List.of("config.json", "model.safetensors")) {
+            var permissions = java.nio.file.Files.getPosixFilePermissions(dir.resolve(name));
+            assertTrue(permissions.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), name + ": " + permissions);
+        }
+    }
+
+    @Test
     void untiedHeadIsSavedUnderItsOwnName() {
         try (GPT2Weights w = GPT2Weights.random(SMALL, 1, DType.F16)) {
             Tensor head = Tensor.of("head", new float[300 * 64], 300, 64);

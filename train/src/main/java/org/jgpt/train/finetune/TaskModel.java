@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -13,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.jgpt.io.Checkpoints;
+import org.jgpt.io.AtomicFiles;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
 import org.jgpt.kernel.Backprop;
@@ -320,13 +320,7 @@ public final class TaskModel {
         config.put(TASK_KEY, task);
         try {
             tokenizer.save(dir);
-            Path tmp = Files.createTempFile(dir, ".config.json", ".tmp");
-            try {
-                Files.writeString(tmp, Json.write(config) + "\n", StandardCharsets.UTF_8);
-                Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.writeString(dir.resolve("config.json"), Json.write(config) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model to " + dir + ": " + e.getMessage(), e);
         }
