@@ -7,13 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jgpt.io.AtomicFiles;
 import org.jgpt.io.Json;
 
 /**
@@ -92,15 +92,10 @@ public final class GPT1Tokenizer implements Tokenizer {
         String[] merges = new String[ranks.size()];
         ranks.forEach((pair, rank) -> merges[rank] = pair);
         Files.createDirectories(dir);
-        writeAtomically(dir.resolve("vocab.json"), Json.write(vocab) + "\n");
-        writeAtomically(dir.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", merges) + "\n");
+        AtomicFiles.writeString(dir.resolve("vocab.json"), Json.write(vocab) + "\n");
+        AtomicFiles.writeString(dir.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", merges) + "\n");
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temp, text, StandardCharsets.UTF_8);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
 
     /** The number of ids (the largest id + 1). */
     @Override

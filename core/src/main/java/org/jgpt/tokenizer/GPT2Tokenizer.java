@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -17,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.jgpt.io.AtomicFiles;
 import org.jgpt.io.Json;
 
 /**
@@ -270,15 +270,10 @@ public final class GPT2Tokenizer implements Tokenizer {
                     .append(ByteLevel.toText(tokens[mergeRight[rank]])).append('\n');
         }
         Files.createDirectories(dir);
-        writeAtomically(dir.resolve("vocab.json"), Json.write(vocab) + "\n");
-        writeAtomically(dir.resolve("merges.txt"), merges.toString());
+        AtomicFiles.writeString(dir.resolve("vocab.json"), Json.write(vocab) + "\n");
+        AtomicFiles.writeString(dir.resolve("merges.txt"), merges.toString());
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temp, text, StandardCharsets.UTF_8);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
 
     /** The ids of the text's UTF-8 bytes; special-token text such as {@code <|endoftext|>} is ordinary text. */
     public int[] encode(String text) {
