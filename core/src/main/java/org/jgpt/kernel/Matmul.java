@@ -23,8 +23,12 @@ public final class Matmul {
     private static final int MR = 6;
     /** Columns of the register tile and of a packed panel. */
     private static final int NB = 2 * L;
-    /** Depth of a packed panel: KC × NB floats stay in L1/L2 while every row strip streams past them. */
-    private static final int KC = 256;
+    /**
+     * Depth of a packed panel: the task's KC × NB panels (384 KiB) stay in L2 while every row strip streams past them.
+     * 768 covers GPT-2's whole width in one pass, so each tile of c is loaded and stored once rather than three
+     * times; GEMMs of GPT-2 shapes ran up to a quarter (typically a tenth) faster than with 256.
+     */
+    private static final int KC = 768;
     /**
      * Up to this many rows the weights are streamed once rather than packed: decoding, and short prompts, where
      * packing B costs more than the few row strips it serves.
