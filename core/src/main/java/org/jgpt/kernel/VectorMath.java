@@ -3,6 +3,7 @@ package org.jgpt.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -41,13 +42,30 @@ final class VectorMath {
     }
 
     /**
-     * The sum of the lanes, added in lane order. {@code reduceLanes(ADD)} may add floats in any order, and does so
-     * differently before and after JIT compilation.
+     * Rotations by half, a quarter, ... of the lanes: {@code v.add(v.rearrange(HALVINGS[0]))} folds the upper half
+     * of the lanes onto the lower one, and so on down to one lane.
+     */
+    private static final VectorShuffle<Float>[] HALVINGS = halvings();
+
+    /**
+     * The sum of the lanes as a fixed tree of lanewise adds (halving the lanes each step), then lane 0. Each add is
+     * exact IEEE in the interpreter and in compiled code alike, so the bits never depend on JIT timing, unlike
+     * {@code reduceLanes(ADD)}, which may add in any order and does so differently before and after compilation.
+     * log2(lanes) shuffles and adds instead of one extract per lane: this runs once per LM-head output.
      */
     static float sum(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < F.length(); i++) s += v.lane(i);
-        return s;
+        for (VectorShuffle<Float> rotation : HALVINGS) v = v.add(v.rearrange(rotation));
+        return v.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halvings() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
+        for (int s = 0, half = F.length() / 2; s < steps; s++, half /= 2) {
+            shuffles[s] = VectorShuffle.iota(F, half, 1, true);
+        }
+        return shuffles;
     }
 
     private static FloatVector broadcast(float value) {

@@ -54,13 +54,17 @@ class VectorMathTest {
     }
 
     @Test
-    void sumAddsLanesInOrder() {
+    void sumAddsLanesInAFixedTree() {
         float[] x = new float[L];
-        x[0] = 1e8f;
-        x[1] = 1f;
-        x[2] = -1e8f;
-        float inOrder = 0f;
-        for (float v : x) inOrder += v;
-        assertEquals(inOrder, VectorMath.sum(FloatVector.fromArray(Lanes.FLOATS, x, 0)));
+        SplittableRandom random = new SplittableRandom(5);
+        for (int trial = 0; trial < 1000; trial++) {
+            for (int i = 0; i < L; i++) x[i] = (float) random.nextDouble(-1e8, 1e8) * (i % 3 == 0 ? 1 : 1e-8f);
+            // The same tree in scalars: fold the upper half of the lanes onto the lower one until one is left.
+            float[] t = x.clone();
+            for (int half = L / 2; half >= 1; half /= 2) {
+                for (int i = 0; i < half; i++) t[i] += t[i + half];
+            }
+            assertEquals(t[0], VectorMath.sum(FloatVector.fromArray(Lanes.FLOATS, x, 0)));
+        }
     }
 }
