@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,7 +12,6 @@ import java.util.Map;
 import org.jgpt.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * eval and overlap from the command line. Metrics are checked against the PyTorch reference's per-example values
@@ -27,20 +24,8 @@ class EvalCommandsTest {
     @TempDir
     Path tmp;
 
-    private record Run(int exitCode, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> metrics(Run run) {
+    private static Map<String, Object> metrics(CliRun run) {
         assertEquals(0, run.exitCode(), run.err());
         return (Map<String, Object>) Json.parseObject(run.out().strip()).get("metrics");
     }
@@ -56,7 +41,7 @@ class EvalCommandsTest {
             logprob += ((Number) e.get("logprob")).doubleValue();
             correct += (Boolean) e.get("correct") ? 1 : 0;
         }
-        Map<String, Object> m = metrics(run("eval", "--model", MODEL.toString(), "--task", "lambada", "--data",
+        Map<String, Object> m = metrics(CliRun.of("eval", "--model", MODEL.toString(), "--task", "lambada", "--data",
                 DATA.resolve("lambada.jsonl").toString(), "--json"));
         assertEquals(reference.size(), ((Number) m.get("examples")).intValue());
         assertEquals((double) correct / reference.size(), (Double) m.get("accuracy"), 1e-12);
@@ -66,7 +51,7 @@ class EvalCommandsTest {
 
     @Test
     void perplexityOfAPlainTextFileIsOneCommand() {
-        Run run = run("eval", "--model", MODEL.toString(), "--task", "perplexity", "--data",
+        CliRun run = CliRun.of("eval", "--model", MODEL.toString(), "--task", "perplexity", "--data",
                 DATA.resolve("perplexity.txt").toString(), "--context", "32");
         assertEquals(0, run.exitCode(), run.err());
         for (String metric : List.of("token_perplexity", "word_perplexity", "bits_per_byte", "bits_per_char")) {
@@ -76,7 +61,7 @@ class EvalCommandsTest {
 
     @Test
     void limitCutsTheExamples() {
-        Map<String, Object> m = metrics(run("eval", "--model", MODEL.toString(), "--task", "cbt", "--data",
+        Map<String, Object> m = metrics(CliRun.of("eval", "--model", MODEL.toString(), "--task", "cbt", "--data",
                 DATA.resolve("cbt.txt").toString(), "--limit", "1", "--json"));
         assertEquals(1, ((Number) m.get("examples")).intValue());
     }
@@ -85,15 +70,15 @@ class EvalCommandsTest {
     void badInputFailsNamingTheFileAndLine() throws IOException {
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine text here\"}\n{\"txt\": \"typo\"}\n");
-        Run run = run("eval", "--model", MODEL.toString(), "--task", "lambada", "--data", bad.toString());
+        CliRun run = CliRun.of("eval", "--model", MODEL.toString(), "--task", "lambada", "--data", bad.toString());
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains(bad + ":2: no string field \"text\""), run.err());
 
-        run = run("eval", "--model", MODEL.toString(), "--task", "squad", "--data", bad.toString());
+        run = CliRun.of("eval", "--model", MODEL.toString(), "--task", "squad", "--data", bad.toString());
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("unknown task 'squad'"), run.err());
 
-        run = run("eval", "--model", MODEL.toString(), "--task", "winograd", "--data", tmp.resolve("none.jsonl").toString());
+        run = CliRun.of("eval", "--model", MODEL.toString(), "--task", "winograd", "--data", tmp.resolve("none.jsonl").toString());
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("none.jsonl: no such file"), run.err());
     }
@@ -104,13 +89,13 @@ class EvalCommandsTest {
         Path train = tmp.resolve("train.txt");
         Files.writeString(train, "The quick brown fox jumps over the lazy dog and runs far away.\n");
         Path filter = tmp.resolve("train.bloom");
-        Run build = run("overlap", "build", "--out", filter.toString(), train.toString());
+        CliRun build = CliRun.of("overlap", "build", "--out", filter.toString(), train.toString());
         assertEquals(0, build.exitCode(), build.err());
         assertTrue(build.out().contains("6 8-grams") && build.out().contains("MB/s"), build.out());
 
         Path samples = tmp.resolve("samples.txt");
         Files.writeString(samples, "quick brown fox jumps over the lazy dog\n---\nnothing like the training text at all here\n");
-        Run check = run("overlap", "check", "--filter", filter.toString(), "--json", samples.toString());
+        CliRun check = CliRun.of("overlap", "check", "--filter", filter.toString(), "--json", samples.toString());
         assertEquals(0, check.exitCode(), check.err());
         Map<String, Object> file = ((List<Map<String, Object>>) Json.parseObject(check.out().strip()).get("files")).getFirst();
         assertEquals(2L, file.get("documents"));
@@ -118,7 +103,7 @@ class EvalCommandsTest {
         assertEquals(1L, file.get("found"));
         assertEquals(List.of(100.0, 0.0), file.get("document_percents"));
 
-        Run missing = run("overlap", "check", "--filter", tmp.resolve("nope.bloom").toString(), samples.toString());
+        CliRun missing = CliRun.of("overlap", "check", "--filter", tmp.resolve("nope.bloom").toString(), samples.toString());
         assertEquals(1, missing.exitCode());
         assertTrue(missing.err().contains("nope.bloom: no such file"), missing.err());
         assertFalse(Files.exists(tmp.resolve("nope.bloom")));

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +18,6 @@ import org.jgpt.io.Json;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * generate, score and bench on the full-vocabulary PyTorch fixture (data/fixtures/gpt2/full-vocab: a 2-layer GPT-2
@@ -32,18 +29,6 @@ class ModelCommandsTest {
 
     @TempDir
     Path tmp;
-
-    private record Run(int exitCode, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> expected() throws IOException {
@@ -74,7 +59,7 @@ class ModelCommandsTest {
         Path file = tmp.resolve("text.txt");
         Files.writeString(file, text);
 
-        Run run = run("score", "--model", MODEL.toString(), file.toString());
+        CliRun run = CliRun.of("score", "--model", MODEL.toString(), file.toString());
         assertEquals(0, run.exitCode(), run.err());
         Map<String, Object> json = Json.parseObject(run.out().strip());
         assertEquals(List.of("token_ids", "logprobs", "nll", "perplexity"), List.copyOf(json.keySet()));
@@ -96,7 +81,7 @@ class ModelCommandsTest {
     void scoreWithBosScoresEveryToken() throws IOException {
         Path file = tmp.resolve("text.txt");
         Files.writeString(file, "Hello world");
-        Run run = run("score", "--model", MODEL.toString(), "--bos", file.toString());
+        CliRun run = CliRun.of("score", "--model", MODEL.toString(), "--bos", file.toString());
         assertEquals(0, run.exitCode(), run.err());
         Map<String, Object> json = Json.parseObject(run.out().strip());
         int[] ids = ints(json.get("token_ids"));
@@ -107,7 +92,7 @@ class ModelCommandsTest {
 
     @Test
     void scoreOfAMissingFileFailsNamingIt() {
-        Run run = run("score", "--model", MODEL.toString(), tmp.resolve("nope.txt").toString());
+        CliRun run = CliRun.of("score", "--model", MODEL.toString(), tmp.resolve("nope.txt").toString());
         assertNotEquals(0, run.exitCode());
         assertTrue(run.err().contains("nope.txt"), run.err());
         assertEquals("", run.out());
@@ -120,7 +105,7 @@ class ModelCommandsTest {
         String prompt = (String) greedy.get("prompt_text");
         assertArrayEquals(ints(greedy.get("prompt")), TOKENIZER.encode(prompt));
         int[] tokens = ints(greedy.get("tokens"));
-        Run run = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "50", prompt);
+        CliRun run = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "50", prompt);
         assertEquals(0, run.exitCode(), run.err());
         assertEquals(TOKENIZER.decode(tokens) + "\n", run.out());
     }
@@ -129,8 +114,8 @@ class ModelCommandsTest {
     void seededSamplesRepeatAndSeveralAreSeparated() {
         String[] args = {"generate", "--model", MODEL.toString(), "--seed", "42", "--num-samples", "2", "--top-k", "50",
                 "--max-tokens", "8", "Hello"};
-        Run first = run(args);
-        Run second = run(args);
+        CliRun first = CliRun.of(args);
+        CliRun second = CliRun.of(args);
         assertEquals(0, first.exitCode(), first.err());
         assertEquals(first.out(), second.out());
         assertEquals(2, first.out().split("\n---\n").length, first.out());
@@ -139,14 +124,14 @@ class ModelCommandsTest {
     @Test
     void promptTooLongIsAnErrorAndTruncateKeepsItsEnd() {
         String prompt = "hello" + " hello".repeat(70);
-        Run tooLong = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "5", prompt);
+        CliRun tooLong = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "5", prompt);
         assertNotEquals(0, tooLong.exitCode());
         assertTrue(tooLong.err().contains("exceeds the model's context of 64"), tooLong.err());
         assertEquals("", tooLong.out());
 
         // 64 + 1 - 5 = 60 prompt tokens kept: " hello" sixty times, each one token.
-        Run truncated = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "5", "--truncate", prompt);
-        Run kept = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "5", " hello".repeat(60));
+        CliRun truncated = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "5", "--truncate", prompt);
+        CliRun kept = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "5", " hello".repeat(60));
         assertEquals(0, truncated.exitCode(), truncated.err());
         assertEquals(kept.out(), truncated.out());
         assertTrue(truncated.out().length() > 1);
@@ -157,10 +142,10 @@ class ModelCommandsTest {
         InputStream stdin = System.in;
         try {
             System.setIn(new ByteArrayInputStream("Hello\nThe cat\n".getBytes(StandardCharsets.UTF_8)));
-            Run run = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "4");
+            CliRun run = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "4");
             assertEquals(0, run.exitCode(), run.err());
-            Run hello = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "4", "Hello");
-            Run cat = run("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "4", "The cat");
+            CliRun hello = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "4", "Hello");
+            CliRun cat = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "4", "The cat");
             assertEquals(hello.out() + cat.out(), run.out());
             assertTrue(run.err().startsWith("> > > "), run.err());
         } finally {
@@ -171,7 +156,7 @@ class ModelCommandsTest {
     @Test
     void aModelWithoutTokenizerFilesNeedsGpt2sVocabulary() {
         Path tiny = MODEL.resolveSibling("tiny-f32"); // vocab 512, no vocab.json / merges.txt
-        Run run = run("generate", "--model", tiny.toString(), "Hello");
+        CliRun run = CliRun.of("generate", "--model", tiny.toString(), "Hello");
         assertNotEquals(0, run.exitCode());
         assertTrue(run.err().contains("no tokenizer files"), run.err());
     }
@@ -179,7 +164,7 @@ class ModelCommandsTest {
     @Test
     void benchPrintsOneJsonLine() {
         for (String mode : List.of("decode", "prefill")) {
-            Run run = run("bench", mode, "--model", MODEL.toString(), "--prompt", "8", "--tokens", "4");
+            CliRun run = CliRun.of("bench", mode, "--model", MODEL.toString(), "--prompt", "8", "--tokens", "4");
             assertEquals(0, run.exitCode(), run.err());
             String[] lines = run.out().strip().split("\n");
             assertEquals(1, lines.length, run.out());
@@ -199,7 +184,7 @@ class ModelCommandsTest {
     @Test
     void benchTrainReportsThroughputUtilisationAndMemory() {
         Path tiny = MODEL.resolveSibling("tiny-f32");
-        Run run = run("bench", "train", "--model", tiny.toString(), "--batch", "2", "--seq", "8", "--steps", "2");
+        CliRun run = CliRun.of("bench", "train", "--model", tiny.toString(), "--batch", "2", "--seq", "8", "--steps", "2");
         assertEquals(0, run.exitCode(), run.err());
         Map<String, Object> json = Json.parseObject(run.out().strip());
         assertEquals("train", json.get("mode"));
@@ -224,12 +209,12 @@ class ModelCommandsTest {
         String previous = System.getProperty("jgpt.home");
         try {
             System.setProperty("jgpt.home", tmp.resolve("home").toString());
-            Run run = run("generate", "--greedy", "--max-tokens", "50", (String) greedy.get("prompt_text"));
+            CliRun run = CliRun.of("generate", "--greedy", "--max-tokens", "50", (String) greedy.get("prompt_text"));
             assertEquals(0, run.exitCode(), run.err());
             assertEquals(TOKENIZER.decode(ints(greedy.get("tokens"))) + "\n", run.out());
 
             System.setProperty("jgpt.home", tmp.resolve("nowhere").toString());
-            Run missing = run("generate", "Hello");
+            CliRun missing = CliRun.of("generate", "Hello");
             assertNotEquals(0, missing.exitCode());
             assertTrue(missing.err().contains("built-in demo model is missing"), missing.err());
         } finally {
