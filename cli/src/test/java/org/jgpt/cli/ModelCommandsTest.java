@@ -35,10 +35,6 @@ class ModelCommandsTest {
         return Json.parseObject(Files.readString(MODEL.resolve("expected.json")));
     }
 
-    private static int[] ints(Object list) {
-        return ((List<?>) list).stream().mapToInt(o -> ((Number) o).intValue()).toArray();
-    }
-
     /** log softmax(row)[target] in double, from PyTorch's logits. */
     private static double logSoftmax(List<?> row, int target) {
         double max = Double.NEGATIVE_INFINITY;
@@ -52,7 +48,7 @@ class ModelCommandsTest {
     @SuppressWarnings("unchecked")
     void scorePrintsLogprobsOfPyTorchsLogits() throws IOException {
         Map<String, Object> expected = expected();
-        int[] ids = ints(((List<?>) expected.get("inputs")).get(0));
+        int[] ids = Json.toIntArray(((List<?>) expected.get("inputs")).get(0));
         List<List<Object>> logits = ((List<List<List<Object>>>) expected.get("logits")).get(0);
         String text = TOKENIZER.decode(ids);
         assertArrayEquals(ids, TOKENIZER.encode(text), "the text must encode back to the fixture's ids");
@@ -63,7 +59,7 @@ class ModelCommandsTest {
         assertEquals(0, run.exitCode(), run.err());
         Map<String, Object> json = Json.parseObject(run.out().strip());
         assertEquals(List.of("token_ids", "logprobs", "nll", "perplexity"), List.copyOf(json.keySet()));
-        assertArrayEquals(ids, ints(json.get("token_ids")));
+        assertArrayEquals(ids, Json.toIntArray(json.get("token_ids")));
         List<?> logprobs = (List<?>) json.get("logprobs");
         assertEquals(ids.length - 1, logprobs.size());
         double sum = 0;
@@ -84,7 +80,7 @@ class ModelCommandsTest {
         CliRun run = CliRun.of("score", "--model", MODEL.toString(), "--bos", file.toString());
         assertEquals(0, run.exitCode(), run.err());
         Map<String, Object> json = Json.parseObject(run.out().strip());
-        int[] ids = ints(json.get("token_ids"));
+        int[] ids = Json.toIntArray(json.get("token_ids"));
         assertEquals(50256, ids[0]);
         assertArrayEquals(TOKENIZER.encode("Hello world"), Arrays.copyOfRange(ids, 1, ids.length));
         assertEquals(ids.length - 1, ((List<?>) json.get("logprobs")).size());
@@ -103,8 +99,8 @@ class ModelCommandsTest {
     void greedyGenerationEqualsPyTorchsContinuation() throws IOException {
         Map<String, Object> greedy = (Map<String, Object>) expected().get("greedy");
         String prompt = (String) greedy.get("prompt_text");
-        assertArrayEquals(ints(greedy.get("prompt")), TOKENIZER.encode(prompt));
-        int[] tokens = ints(greedy.get("tokens"));
+        assertArrayEquals(Json.toIntArray(greedy.get("prompt")), TOKENIZER.encode(prompt));
+        int[] tokens = Json.toIntArray(greedy.get("tokens"));
         CliRun run = CliRun.of("generate", "--model", MODEL.toString(), "--greedy", "--max-tokens", "50", prompt);
         assertEquals(0, run.exitCode(), run.err());
         assertEquals(TOKENIZER.decode(tokens) + "\n", run.out());
@@ -211,7 +207,7 @@ class ModelCommandsTest {
             System.setProperty("jgpt.home", tmp.resolve("home").toString());
             CliRun run = CliRun.of("generate", "--greedy", "--max-tokens", "50", (String) greedy.get("prompt_text"));
             assertEquals(0, run.exitCode(), run.err());
-            assertEquals(TOKENIZER.decode(ints(greedy.get("tokens"))) + "\n", run.out());
+            assertEquals(TOKENIZER.decode(Json.toIntArray(greedy.get("tokens"))) + "\n", run.out());
 
             System.setProperty("jgpt.home", tmp.resolve("nowhere").toString());
             CliRun missing = CliRun.of("generate", "Hello");

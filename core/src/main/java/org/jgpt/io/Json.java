@@ -218,6 +218,19 @@ public final class Json {
         return new JsonException(message, line, column);
     }
 
+    /** A parsed JSON array of numbers as an int array. */
+    public static int[] toIntArray(Object array) {
+        return ((List<?>) array).stream().mapToInt(v -> ((Number) v).intValue()).toArray();
+    }
+
+    /** A parsed JSON array of numbers as a float array. */
+    public static float[] toFloatArray(Object array) {
+        List<?> values = (List<?>) array;
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) out[i] = ((Number) values.get(i)).floatValue();
+        return out;
+    }
+
     /** Writes a value (maps, iterables, arrays of primitives, strings, numbers, booleans, null) as compact JSON. */
     public static String write(Object value) {
         StringBuilder sb = new StringBuilder();

@@ -38,12 +38,8 @@ public final class Fixtures {
                     for (int v = 0; v < row.size(); v++) rows[s][t][v] = ((Number) row.get(v)).floatValue();
                 }
             }
-            return new Expected(inputs.stream().map(Expected::ints).toArray(int[][]::new), rows,
-                    ints((List<Object>) greedy.get("prompt")), ints((List<Object>) greedy.get("tokens")));
-        }
-
-        private static int[] ints(List<Object> list) {
-            return list.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+            return new Expected(inputs.stream().map(Json::toIntArray).toArray(int[][]::new), rows,
+                    Json.toIntArray(greedy.get("prompt")), Json.toIntArray(greedy.get("tokens")));
         }
     }
 }

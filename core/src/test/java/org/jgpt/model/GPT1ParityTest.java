@@ -34,10 +34,6 @@ class GPT1ParityTest {
         return Json.parseObject(Files.readString(MODEL.resolve("expected.json")));
     }
 
-    private static int[] ints(Object list) {
-        return ((List<?>) list).stream().mapToInt(o -> ((Number) o).intValue()).toArray();
-    }
-
     @Test
     void readsTheHubsOpenAiGptConfig() {
         // huggingface.co/openai-gpt/config.json (its summary_* and task keys left out)
@@ -63,15 +59,15 @@ class GPT1ParityTest {
         List<String> texts = (List<String>) expected.get("texts");
         for (int i = 0; i < texts.size(); i++) {
             assertEquals(((List<?>) expected.get("tokens")).get(i), tokenizer.tokenize(texts.get(i)), texts.get(i));
-            int[] ids = ints(((List<?>) expected.get("ids")).get(i));
+            int[] ids = Json.toIntArray(((List<?>) expected.get("ids")).get(i));
             assertArrayEquals(ids, tokenizer.encode(texts.get(i)), texts.get(i));
         }
         // decoding gives the joined tokens back (an unknown symbol stays <unk>)
         List<String> decoded = (List<String>) expected.get("decoded");
         for (int i = 0; i < 2; i++) {
-            assertEquals(decoded.get(i), tokenizer.decode(ints(((List<?>) expected.get("ids")).get(i))));
+            assertEquals(decoded.get(i), tokenizer.decode(Json.toIntArray(((List<?>) expected.get("ids")).get(i))));
         }
-        assertTrue(tokenizer.decode(ints(((List<?>) expected.get("ids")).get(2))).endsWith("<unk><unk>"));
+        assertTrue(tokenizer.decode(Json.toIntArray(((List<?>) expected.get("ids")).get(2))).endsWith("<unk><unk>"));
 
         Path copy = tmp.resolve("tokenizer");
         tokenizer.save(copy);
@@ -94,7 +90,7 @@ class GPT1ParityTest {
     @SuppressWarnings("unchecked")
     void decodingOneTokenAtATimeThroughTheKvCacheMatchesPyTorch() throws IOException {
         Map<String, Object> expected = expected();
-        int[] ids = ints(((List<Object>) expected.get("ids")).get(1));
+        int[] ids = Json.toIntArray(((List<Object>) expected.get("ids")).get(1));
         List<List<Number>> want = (List<List<Number>>) ((List<Object>) expected.get("logits")).get(1);
         try (GPT2Weights weights = Checkpoints.load(MODEL)) {
             GPT2Model model = new GPT2Model(weights);
@@ -132,7 +128,7 @@ class GPT1ParityTest {
         List<Object> allIds = (List<Object>) expected.get("ids");
         int vocab = model.config().vocabSize();
         for (int s = 0; s < allIds.size(); s++) {
-            int[] ids = ints(allIds.get(s));
+            int[] ids = Json.toIntArray(allIds.get(s));
             float[] logits = new float[ids.length * vocab];
             model.forward(new int[][] {ids}, new KVCache[] {model.newCache(ids.length)}, new int[] {ids.length}, logits);
             List<List<Number>> want = (List<List<Number>>) ((List<Object>) expected.get("logits")).get(s);

@@ -51,10 +51,6 @@ class ReferenceParityTest {
         return (List<Map<String, Object>>) expected.get(task);
     }
 
-    private static int[] ints(Object list) {
-        return ((List<?>) list).stream().mapToInt(o -> ((Number) o).intValue()).toArray();
-    }
-
     private static double[] doubles(Object list) {
         return ((List<?>) list).stream().mapToDouble(o -> ((Number) o).doubleValue()).toArray();
     }
@@ -80,7 +76,7 @@ class ReferenceParityTest {
         assertEquals(want.size(), result.examples().size(), task + ": examples");
         for (int i = 0; i < want.size(); i++) {
             for (String key : intKeys) {
-                assertArrayEquals(ints(want.get(i).get(key)), (int[]) result.examples().get(i).get(key), task + " " + i + " " + key);
+                assertArrayEquals(Json.toIntArray(want.get(i).get(key)), (int[]) result.examples().get(i).get(key), task + " " + i + " " + key);
             }
             for (String key : exactKeys) assertEquals(want.get(i).get(key), result.examples().get(i).get(key), task + " " + i + " " + key);
         }
@@ -120,7 +116,7 @@ class ReferenceParityTest {
         for (int i = 0; i < texts.size(); i++) {
             Map<String, Object> want = reference("lambada").get(i);
             Map<String, Object> got = result.examples().get(i);
-            assertLogprob(want.get("logprob"), got.get("logprob"), ints(want.get("target_ids")).length, "logprob " + i);
+            assertLogprob(want.get("logprob"), got.get("logprob"), Json.toIntArray(want.get("target_ids")).length, "logprob " + i);
             assertLogprob(want.get("last_token_logprob"), got.get("last_token_logprob"), 1, "last token " + i);
         }
     }

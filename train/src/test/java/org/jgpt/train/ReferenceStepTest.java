@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.List;
 import java.util.Map;
 import org.jgpt.io.Json;
 import org.jgpt.model.GPT2Config;
@@ -33,20 +32,6 @@ class ReferenceStepTest {
         return (Map<String, Object>) fixture.get(key);
     }
 
-    private static float[] floats(Object list) {
-        List<?> values = (List<?>) list;
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ((Number) values.get(i)).floatValue();
-        return out;
-    }
-
-    private static int[] ints(Object list) {
-        List<?> values = (List<?>) list;
-        int[] out = new int[values.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ((Number) values.get(i)).intValue();
-        return out;
-    }
-
     private static TrainableGPT2 modelWithReferenceParameters() {
         Map<String, Object> c = object("config");
         int nEmbd = ((Number) c.get("n_embd")).intValue();
@@ -58,7 +43,7 @@ class ReferenceStepTest {
         TrainableGPT2 model = new TrainableGPT2(config, batch, seqLen, 0f);
         Map<String, Object> reference = object("parameters");
         for (TrainableGPT2.Parameter p : model.parameters()) {
-            float[] values = floats(reference.get(p.name()));
+            float[] values = Json.toFloatArray(reference.get(p.name()));
             assertEquals(p.value().length, values.length, p.name());
             System.arraycopy(values, 0, p.value(), 0, values.length);
         }
@@ -77,18 +62,18 @@ class ReferenceStepTest {
     @Test
     void lossAndEveryGradientMatchPyTorch() {
         TrainableGPT2 model = modelWithReferenceParameters();
-        float loss = model.forward(ints(fixture.get("inputs")), ints(fixture.get("targets")), 0);
+        float loss = model.forward(Json.toIntArray(fixture.get("inputs")), Json.toIntArray(fixture.get("targets")), 0);
         assertEquals(((Number) fixture.get("loss")).doubleValue(), loss, 1e-5);
         model.zeroGrad();
         model.backward(1f);
         Map<String, Object> gradients = object("gradients");
-        for (TrainableGPT2.Parameter p : model.parameters()) assertClose(floats(gradients.get(p.name())), p.grad(), "d " + p.name());
+        for (TrainableGPT2.Parameter p : model.parameters()) assertClose(Json.toFloatArray(gradients.get(p.name())), p.grad(), "d " + p.name());
     }
 
     @Test
     void clippedAdamWStepMatchesPyTorch() {
         TrainableGPT2 model = modelWithReferenceParameters();
-        model.forward(ints(fixture.get("inputs")), ints(fixture.get("targets")), 0);
+        model.forward(Json.toIntArray(fixture.get("inputs")), Json.toIntArray(fixture.get("targets")), 0);
         model.zeroGrad();
         model.backward(1f);
         Map<String, Object> o = object("optimizer");
@@ -102,9 +87,9 @@ class ReferenceStepTest {
         Map<String, Object> initial = object("parameters");
         Map<String, Object> gradients = object("gradients");
         for (TrainableGPT2.Parameter p : model.parameters()) {
-            float[] expected = floats(updated.get(p.name()));
-            float[] before = floats(initial.get(p.name()));
-            float[] gradient = floats(gradients.get(p.name()));
+            float[] expected = Json.toFloatArray(updated.get(p.name()));
+            float[] before = Json.toFloatArray(initial.get(p.name()));
+            float[] gradient = Json.toFloatArray(gradients.get(p.name()));
             for (int i = 0; i < expected.length; i++) {
                 boolean noiseOnly = Math.abs(gradient[i]) < 1e-6;
                 double tolerance = noiseOnly ? 1e-5 : 1e-5 + 1e-4 * Math.abs(expected[i]);

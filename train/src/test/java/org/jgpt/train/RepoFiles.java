@@ -4,10 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Finds files committed at the repository root from a test's working directory (a module directory). */
-final class RepoFiles {
+public final class RepoFiles {
     private RepoFiles() {}
 
-    static Path find(String relative) {
+    public static Path find(String relative) {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolve(relative);
             if (Files.exists(candidate)) return candidate;

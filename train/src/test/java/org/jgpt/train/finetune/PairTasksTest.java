@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jgpt.train.RepoFiles;
 import org.jgpt.io.Checkpoints;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -21,7 +22,7 @@ class PairTasksTest {
     private record Outcome(FineTuner.Result result, Metrics.Report report) {}
 
     private static Outcome run(Task task, List<Example> examples) {
-        var model = ReferenceFineTuneStepTest.find("data/fixtures/gpt2/full-vocab");
+        var model = RepoFiles.find("data/fixtures/gpt2/full-vocab");
         List<Metrics.Report> reports = new ArrayList<>();
         try (GPT2Weights base = Checkpoints.load(model)) {
             var result = FineTuner.train(base, GPT2Tokenizer.fromDirectory(model), task, examples, examples, QUICK,

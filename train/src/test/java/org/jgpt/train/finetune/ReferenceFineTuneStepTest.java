@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.io.Json;
+import org.jgpt.train.RepoFiles;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.train.TrainableGPT2;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,15 +29,9 @@ class ReferenceFineTuneStepTest {
 
     @BeforeAll
     static void readFixture() throws IOException {
-        fixture = Json.parseObject(Files.readString(find("data/fixtures/finetune/step.json")));
+        fixture = Json.parseObject(Files.readString(RepoFiles.find("data/fixtures/finetune/step.json")));
     }
 
-    static Path find(String relative) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.exists(dir.resolve(relative))) return dir.resolve(relative);
-        }
-        throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
-    }
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> object(Map<String, Object> from, String key) {
@@ -46,20 +40,6 @@ class ReferenceFineTuneStepTest {
 
     private static int integer(Map<String, Object> from, String key) {
         return ((Number) from.get(key)).intValue();
-    }
-
-    private static float[] floats(Object list) {
-        List<?> values = (List<?>) list;
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ((Number) values.get(i)).floatValue();
-        return out;
-    }
-
-    private static int[] ints(Object list) {
-        List<?> values = (List<?>) list;
-        int[] out = new int[values.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ((Number) values.get(i)).intValue();
-        return out;
     }
 
     @ParameterizedTest
@@ -87,7 +67,7 @@ class ReferenceFineTuneStepTest {
         int answers = 0;
         for (Map<String, Object> e : examples) {
             List<int[]> texts = new ArrayList<>();
-            for (Object t : (List<?>) e.get("texts")) texts.add(ints(t));
+            for (Object t : (List<?>) e.get("texts")) texts.add(Json.toIntArray(t));
             answers = texts.size() - 1;
             InputTransform.Sequences s = transform.apply(task, texts);
             encoded.add(new TaskModel.Encoded(s.sequences(), integer(e, "label"), s.truncated()));
@@ -99,7 +79,7 @@ class ReferenceFineTuneStepTest {
         TaskModel model = new TaskModel(config, spec, encoded.size(), TaskModel.longest(encoded), 0f, 0f);
         Map<String, Object> parameters = object(reference, "parameters");
         for (TrainableGPT2.Parameter p : model.parameters()) {
-            float[] values = floats(p.name().equals("score.weight") ? record.get("head") : parameters.get(p.name()));
+            float[] values = Json.toFloatArray(p.name().equals("score.weight") ? record.get("head") : parameters.get(p.name()));
             assertEquals(p.value().length, values.length, p.name());
             System.arraycopy(values, 0, p.value(), 0, values.length);
         }
@@ -114,7 +94,7 @@ class ReferenceFineTuneStepTest {
         int checked = 0;
         for (TrainableGPT2.Parameter p : model.parameters()) {
             if (!gradients.containsKey(p.name())) continue;
-            float[] want = floats(gradients.get(p.name()));
+            float[] want = Json.toFloatArray(gradients.get(p.name()));
             assertEquals(want.length, p.grad().length, p.name());
             for (int i = 0; i < want.length; i++) {
                 double tolerance = 1e-5 + 1e-4 * Math.abs(want[i]);

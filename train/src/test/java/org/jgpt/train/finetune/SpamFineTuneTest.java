@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jgpt.train.RepoFiles;
 import org.jgpt.io.Checkpoints;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -21,13 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the LM loss falls when it is on) and that the saved folder predicts what the trained model did.
  */
 class SpamFineTuneTest {
-    private static final Path MODEL = ReferenceFineTuneStepTest.find("data/fixtures/gpt2/full-vocab");
+    private static final Path MODEL = RepoFiles.find("data/fixtures/gpt2/full-vocab");
 
     @TempDir
     Path tmp;
 
     private static List<Example> mails(int count) {
-        Path file = ReferenceFineTuneStepTest.find("data/finetune/spam-assassin/train.jsonl");
+        Path file = RepoFiles.find("data/finetune/spam-assassin/train.jsonl");
         return TaskData.read(file, Task.CLASSIFICATION, true).subList(0, count);
     }
 
