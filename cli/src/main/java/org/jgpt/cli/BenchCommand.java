@@ -94,29 +94,36 @@ final class BenchCommand implements Callable<Integer> {
             GPT2Model model = new GPT2Model(weights);
             int[] promptIds = new int[promptTokens];
             for (int i = 0; i < promptTokens; i++) promptIds[i] = (i * 7919) % config.vocabSize();
-            // One untimed run of the same work first, so that what is timed runs compiled.
-            run(model, promptIds, Math.min(steps, 16));
-            double seconds = run(model, promptIds, steps);
-            int timed = mode == Mode.decode ? steps : promptTokens;
+            long weightBytes = weightBytes(weights);
+            // Each decoded token streams every weight once, except the position table (one row).
+            long streamed = weightBytes - weights.wpe().data().byteSize();
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("mode", mode.name());
             result.put("model", name);
             result.put("dtype", weights.wte().dtype().name().toLowerCase(Locale.ROOT));
             result.put("threads", Parallel.threads());
             result.put("prompt", promptTokens);
-            result.put("tokens", timed);
-            result.put("seconds", seconds);
-            result.put("tokens_per_second", timed / seconds);
-            long weightBytes = weightBytes(weights);
-            result.put("weight_bytes", weightBytes);
-            if (mode == Mode.decode) {
-                // Each decoded token streams every weight once, except the position table (one row).
-                long streamed = weightBytes - weights.wpe().data().byteSize();
-                double bandwidth = MemoryBandwidth.measure(1L << 30, 5);
-                result.put("streamed_bytes_per_token", streamed);
-                result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
-                result.put("roofline_tokens_per_second", bandwidth / streamed);
-                result.put("roofline_fraction", timed / seconds / (bandwidth / streamed));
+            if (mode == Mode.prefill) {
+                prefill(model, promptIds); // untimed, so that what is timed runs compiled
+                double seconds = prefill(model, promptIds);
+                result.put("tokens", promptTokens);
+                result.put("seconds", seconds);
+                result.put("tokens_per_second", promptTokens / seconds);
+                result.put("weight_bytes", weightBytes);
+            } else {
+                try (MemoryBandwidth probe = new MemoryBandwidth(Math.clamp(streamed, 256L << 20, 1L << 30))) {
+                    decode(model, promptIds, Math.min(steps, 16), probe);
+                    double[] seconds = decode(model, promptIds, steps, probe);
+                    double bandwidth = (double) probe.bytes() * steps / seconds[1];
+                    result.put("tokens", steps);
+                    result.put("seconds", seconds[0]);
+                    result.put("tokens_per_second", steps / seconds[0]);
+                    result.put("weight_bytes", weightBytes);
+                    result.put("streamed_bytes_per_token", streamed);
+                    result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
+                    result.put("roofline_tokens_per_second", bandwidth / streamed);
+                    result.put("roofline_fraction", steps / seconds[0] / (bandwidth / streamed));
+                }
             }
             spec.commandLine().getOut().println(Json.write(result));
             return 0;
@@ -165,20 +172,32 @@ final class BenchCommand implements Callable<Integer> {
         return -1;
     }
 
-    /** Prefills the prompt, then decodes {@code steps} tokens greedily: seconds of the steps, or of the prefill if none. */
-    private static double run(GPT2Model model, int[] promptIds, int steps) {
+    /** Seconds of one forward over the prompt. */
+    private static double prefill(GPT2Model model, int[] promptIds) {
+        float[] logits = new float[model.config().vocabSize()];
+        long start = System.nanoTime();
+        model.forward(new int[][] {promptIds}, new KVCache[] {model.newCache(promptIds.length)}, logits);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Prefills the prompt, then decodes {@code steps} tokens greedily, reading the bandwidth probe once after each:
+     * the seconds of the steps and of the probe's reads. Interleaved, both see the same state of a shared machine.
+     */
+    private static double[] decode(GPT2Model model, int[] promptIds, int steps, MemoryBandwidth probe) {
         float[] logits = new float[model.config().vocabSize()];
         KVCache[] cache = {model.newCache(promptIds.length + steps)};
-        long start = System.nanoTime();
         model.forward(new int[][] {promptIds}, cache, logits);
-        if (steps == 0) return (System.nanoTime() - start) / 1e9;
         int[][] next = {new int[1]};
-        start = System.nanoTime();
+        double decodeSeconds = 0, probeSeconds = 0;
         for (int i = 0; i < steps; i++) {
+            long start = System.nanoTime();
             next[0][0] = argmax(logits);
             model.forward(next, cache, logits);
+            decodeSeconds += (System.nanoTime() - start) / 1e9;
+            probeSeconds += probe.read();
         }
-        return (System.nanoTime() - start) / 1e9;
+        return new double[] {decodeSeconds, probeSeconds};
     }
 
     private static int argmax(float[] logits) {

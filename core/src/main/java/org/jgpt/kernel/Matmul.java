@@ -248,7 +248,7 @@ public final class Matmul {
 
     /**
      * Few rows against a {@code [inDim, outDim]} weight: each thread streams its own contiguous slice of weight
-     * rows into partial sums of every output, two weight rows per pass over its partial sums; then the slices
+     * rows into partial sums of every output, several weight rows per pass over its partial sums; then the slices
      * are summed.
      */
     private static void streamRows(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
@@ -256,27 +256,11 @@ public final class Matmul {
         int padded = (outDim + L - 1) / L * L;
         float[][] partial = new float[slices][rows * padded];
         Parallel.forEach(slices, slice -> {
-            float[] acc = partial[slice];
             int from = (int) ((long) inDim * slice / slices);
             int to = (int) ((long) inDim * (slice + 1) / slices);
-            // Rows innermost: the two weight rows come from memory once and from cache for the other rows.
-            int i = from;
-            if (weight.dtype() != DType.F16) { // see addRows4
-                for (; i + 4 <= to; i += 4) {
-                    for (int r = 0; r < rows; r++) {
-                        int x = r * inDim + i;
-                        addRows4(acc, r * padded, in[x], in[x + 1], in[x + 2], in[x + 3], i, weight, outDim);
-                    }
-                }
-            }
-            for (; i + 2 <= to; i += 2) {
-                for (int r = 0; r < rows; r++) {
-                    addRows2(acc, r * padded, in[r * inDim + i], i, in[r * inDim + i + 1], i + 1, weight, outDim);
-                }
-            }
-            if (i < to) {
-                for (int r = 0; r < rows; r++) addRows2(acc, r * padded, in[r * inDim + i], i, 0f, i, weight, outDim);
-            }
+            int grouped = weight.dtype() == DType.F16 ? from : from + (to - from) / 4 * 4;
+            addRows4(partial[slice], padded, in, rows, inDim, weight, outDim, from, grouped);
+            addRows2(partial[slice], padded, in, rows, inDim, weight, outDim, grouped, to);
         });
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < outDim; o += L) {
@@ -288,61 +272,145 @@ public final class Matmul {
         }
     }
 
-    /**
-     * {@code acc[a + o] += x0 * weight[row0, o] + x1 * weight[row1, o]}, acc padded to whole vectors. Two rows, not
-     * four: C2 stops intrinsifying F16 widenings beyond about two per method (four rows ran F16 at a third of
-     * the speed; F32 and BF16 gained under 15%).
+    /** Row {@code row} of a {@code [rows, width]} weight, as its own segment (see {@link Lanes#load(DType, MemorySegment, long)}). */
+    private static MemorySegment row(Tensor weight, long row, int width) {
+        long bytes = (long) width * weight.dtype().bytes;
+        return weight.data().asSlice(row * bytes, bytes);
+    }
+
+    /*
+     * The streaming loops below each run a whole task's rows in one method: called once per group of rows, the
+     * call cost a tenth of the bandwidth on GPT-2's 768-wide rows.
      */
-    private static void addRows2(float[] acc, int a, float x0, int row0, float x1, int row1, Tensor weight, int outDim) {
-        FloatVector v0 = FloatVector.broadcast(F, x0), v1 = FloatVector.broadcast(F, x1);
-        long w0 = (long) row0 * outDim, w1 = (long) row1 * outDim;
+
+    /**
+     * {@code acc[r * padded + o] += sum_i x[r, i] * weight[i, o]} over weight rows {@code from <= i < to}, a multiple
+     * of four of them, four per pass: one load and store of the partial sums per four weight vectors. F32 and BF16
+     * only (see {@link #addRows2}). Rows of x innermost: the weight rows come from memory once, then from cache.
+     */
+    private static void addRows4(float[] acc, int padded, float[] x, int rows, int inDim, Tensor weight, int outDim,
+                                 int from, int to) {
+        DType type = weight.dtype();
         int full = outDim - outDim % L;
-        for (int o = 0; o < full; o += L) {
-            FloatVector s = Lanes.load(weight, w0 + o).fma(v0, FloatVector.fromArray(F, acc, a + o));
-            Lanes.load(weight, w1 + o).fma(v1, s).intoArray(acc, a + o);
-        }
-        if (full < outDim) {
-            int n = outDim - full;
-            FloatVector s = Lanes.loadPartial(weight, w0 + full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
-            Lanes.loadPartial(weight, w1 + full, n).fma(v1, s).intoArray(acc, a + full);
+        for (int i = from; i < to; i += 4) {
+            MemorySegment w0 = row(weight, i, outDim), w1 = row(weight, i + 1, outDim);
+            MemorySegment w2 = row(weight, i + 2, outDim), w3 = row(weight, i + 3, outDim);
+            for (int r = 0; r < rows; r++) {
+                int xi = r * inDim + i, a = r * padded;
+                FloatVector v0 = FloatVector.broadcast(F, x[xi]), v1 = FloatVector.broadcast(F, x[xi + 1]);
+                FloatVector v2 = FloatVector.broadcast(F, x[xi + 2]), v3 = FloatVector.broadcast(F, x[xi + 3]);
+                for (int o = 0; o < full; o += L) {
+                    FloatVector s = Lanes.load(type, w0, o).fma(v0, FloatVector.fromArray(F, acc, a + o));
+                    s = Lanes.load(type, w1, o).fma(v1, s);
+                    s = Lanes.load(type, w2, o).fma(v2, s);
+                    Lanes.load(type, w3, o).fma(v3, s).intoArray(acc, a + o);
+                }
+                if (full < outDim) {
+                    int n = outDim - full;
+                    FloatVector s = Lanes.loadPartial(type, w0, full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
+                    s = Lanes.loadPartial(type, w1, full, n).fma(v1, s);
+                    s = Lanes.loadPartial(type, w2, full, n).fma(v2, s);
+                    Lanes.loadPartial(type, w3, full, n).fma(v3, s).intoArray(acc, a + full);
+                }
+            }
         }
     }
 
     /**
-     * {@code acc[a + o] += sum_j xj * weight[row0 + j, o]} for four consecutive weight rows: one load and store of
-     * the partial sums per four weight vectors instead of two. F32 and BF16 only (see {@link #addRows2}).
+     * {@link #addRows4} two weight rows per pass (an odd last row pairs with itself at weight zero). Two, not
+     * four, for F16: C2 stops intrinsifying F16 widenings beyond about two per method (four rows ran F16 at a
+     * third of the speed).
      */
-    private static void addRows4(float[] acc, int a, float x0, float x1, float x2, float x3, int row0, Tensor weight,
-                                 int outDim) {
-        FloatVector v0 = FloatVector.broadcast(F, x0), v1 = FloatVector.broadcast(F, x1);
-        FloatVector v2 = FloatVector.broadcast(F, x2), v3 = FloatVector.broadcast(F, x3);
-        long w0 = (long) row0 * outDim, w1 = w0 + outDim, w2 = w1 + outDim, w3 = w2 + outDim;
+    private static void addRows2(float[] acc, int padded, float[] x, int rows, int inDim, Tensor weight, int outDim,
+                                 int from, int to) {
+        DType type = weight.dtype();
         int full = outDim - outDim % L;
-        for (int o = 0; o < full; o += L) {
-            FloatVector s = Lanes.load(weight, w0 + o).fma(v0, FloatVector.fromArray(F, acc, a + o));
-            s = Lanes.load(weight, w1 + o).fma(v1, s);
-            s = Lanes.load(weight, w2 + o).fma(v2, s);
-            Lanes.load(weight, w3 + o).fma(v3, s).intoArray(acc, a + o);
-        }
-        if (full < outDim) {
-            int n = outDim - full;
-            FloatVector s = Lanes.loadPartial(weight, w0 + full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
-            s = Lanes.loadPartial(weight, w1 + full, n).fma(v1, s);
-            s = Lanes.loadPartial(weight, w2 + full, n).fma(v2, s);
-            Lanes.loadPartial(weight, w3 + full, n).fma(v3, s).intoArray(acc, a + full);
+        for (int i = from; i < to; i += 2) {
+            boolean pair = i + 1 < to;
+            MemorySegment w0 = row(weight, i, outDim), w1 = row(weight, pair ? i + 1 : i, outDim);
+            for (int r = 0; r < rows; r++) {
+                int xi = r * inDim + i, a = r * padded;
+                FloatVector v0 = FloatVector.broadcast(F, x[xi]), v1 = FloatVector.broadcast(F, pair ? x[xi + 1] : 0f);
+                for (int o = 0; o < full; o += L) {
+                    FloatVector s = Lanes.load(type, w0, o).fma(v0, FloatVector.fromArray(F, acc, a + o));
+                    Lanes.load(type, w1, o).fma(v1, s).intoArray(acc, a + o);
+                }
+                if (full < outDim) {
+                    int n = outDim - full;
+                    FloatVector s = Lanes.loadPartial(type, w0, full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
+                    Lanes.loadPartial(type, w1, full, n).fma(v1, s).intoArray(acc, a + full);
+                }
+            }
         }
     }
 
-    /** Few rows against an {@code [outDim, inDim]} weight: a dot product per output, threads split the outputs. */
+    /**
+     * Few rows against an {@code [outDim, inDim]} weight: dot products, threads split the outputs. Four weight
+     * rows per pass share each input load; F16 goes one row at a time (see {@link #addRows2}).
+     */
     private static void dotRows(float[] out, float[] in, Tensor weight, int rows, int inDim, int outDim) {
         int chunk = 64;
         Parallel.forEach((outDim + chunk - 1) / chunk, task -> {
-            int end = Math.min(outDim, (task + 1) * chunk);
-            for (int o = task * chunk; o < end; o++) {
-                for (int r = 0; r < rows; r++) {
-                    out[r * outDim + o] = Lanes.dot(in, r * inDim, weight, (long) o * inDim, inDim);
-                }
-            }
+            int o0 = task * chunk;
+            int o1 = Math.min(outDim, o0 + chunk);
+            int grouped = weight.dtype() == DType.F16 ? o0 : o0 + (o1 - o0) / 4 * 4;
+            dotRows4(out, in, weight, rows, inDim, outDim, o0, grouped);
+            dotRows1(out, in, weight, rows, inDim, outDim, grouped, o1);
         });
+    }
+
+    /** {@code out[r, o] = sum_i x[r, i] * weight[o, i]} for outputs {@code o0 <= o < o1}, a multiple of four of them. */
+    private static void dotRows4(float[] out, float[] x, Tensor weight, int rows, int inDim, int outDim, int o0, int o1) {
+        DType type = weight.dtype();
+        int full = inDim - inDim % L;
+        for (int o = o0; o < o1; o += 4) {
+            MemorySegment w0 = row(weight, o, inDim), w1 = row(weight, o + 1, inDim);
+            MemorySegment w2 = row(weight, o + 2, inDim), w3 = row(weight, o + 3, inDim);
+            for (int r = 0; r < rows; r++) {
+                int xr = r * inDim;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                for (int i = 0; i < full; i += L) {
+                    FloatVector v = FloatVector.fromArray(F, x, xr + i);
+                    a0 = Lanes.load(type, w0, i).fma(v, a0);
+                    a1 = Lanes.load(type, w1, i).fma(v, a1);
+                    a2 = Lanes.load(type, w2, i).fma(v, a2);
+                    a3 = Lanes.load(type, w3, i).fma(v, a3);
+                }
+                if (full < inDim) {
+                    int n = inDim - full;
+                    FloatVector v = FloatVector.fromArray(F, x, xr + full, F.indexInRange(0, n));
+                    a0 = Lanes.loadPartial(type, w0, full, n).fma(v, a0);
+                    a1 = Lanes.loadPartial(type, w1, full, n).fma(v, a1);
+                    a2 = Lanes.loadPartial(type, w2, full, n).fma(v, a2);
+                    a3 = Lanes.loadPartial(type, w3, full, n).fma(v, a3);
+                }
+                int at = r * outDim + o;
+                out[at] = VectorMath.sum(a0);
+                out[at + 1] = VectorMath.sum(a1);
+                out[at + 2] = VectorMath.sum(a2);
+                out[at + 3] = VectorMath.sum(a3);
+            }
+        }
+    }
+
+    /** {@link #dotRows4} one weight row at a time, for any number of outputs. */
+    private static void dotRows1(float[] out, float[] x, Tensor weight, int rows, int inDim, int outDim, int o0, int o1) {
+        DType type = weight.dtype();
+        int full = inDim - inDim % L;
+        for (int o = o0; o < o1; o++) {
+            MemorySegment w = row(weight, o, inDim);
+            for (int r = 0; r < rows; r++) {
+                int xr = r * inDim;
+                FloatVector acc = FloatVector.zero(F);
+                for (int i = 0; i < full; i += L) acc = Lanes.load(type, w, i).fma(FloatVector.fromArray(F, x, xr + i), acc);
+                if (full < inDim) {
+                    int n = inDim - full;
+                    acc = Lanes.loadPartial(type, w, full, n).fma(FloatVector.fromArray(F, x, xr + full,
+                            F.indexInRange(0, n)), acc);
+                }
+                out[r * outDim + o] = VectorMath.sum(acc);
+            }
+        }
     }
 }

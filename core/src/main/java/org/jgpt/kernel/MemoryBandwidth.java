@@ -8,37 +8,55 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Measures the memory read bandwidth that decoding is bound by: every thread of the pool streams its own slice of a
- * buffer far larger than the caches, with vector loads, as the decode matvec streams weights.
+ * A probe of the memory read bandwidth that decoding is bound by: a buffer far larger than the caches, which every
+ * thread of the pool streams its own slice of, with vector loads, as the decode matvec streams weights.
+ *
+ * <p>On a shared machine the bandwidth drifts by tens of percent within seconds, so a roofline is best measured in
+ * passes interleaved with the work it bounds; {@link #read} is one pass.
  */
-public final class MemoryBandwidth {
+public final class MemoryBandwidth implements AutoCloseable {
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    /** Bytes one iteration of {@link #sum} reads; slices are whole multiples of it. */
+    private static final long CHUNK = 4L * F.vectorByteSize();
 
-    private MemoryBandwidth() {}
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment buffer;
+    private final int slices = Parallel.threads();
+    private final long sliceBytes;
+    private final float[] sums = new float[slices];
 
-    /** The best of {@code passes} full reads of a {@code bytes}-byte buffer, in bytes per second. */
-    public static double measure(long bytes, int passes) {
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment buffer = arena.allocate(bytes, 4096);
-            for (long i = 0; i < bytes; i += 4096) buffer.set(ValueLayout.JAVA_BYTE, i, (byte) i);
-            int slices = Parallel.threads();
-            long sliceBytes = bytes / slices / (4L * F.vectorByteSize()) * (4L * F.vectorByteSize());
-            float[] sums = new float[slices];
-            MemorySegment shared = buffer.asReadOnly();
-            double best = Double.MAX_VALUE;
-            for (int pass = 0; pass < passes; pass++) {
-                long start = System.nanoTime();
-                Parallel.forEach(slices, s -> sums[s] = sum(shared, s * sliceBytes, (s + 1) * sliceBytes));
-                best = Math.min(best, (System.nanoTime() - start) / 1e9);
-            }
-            return sliceBytes * slices / best;
-        }
+    /** Allocates and touches a buffer of about {@code bytes}, and compiles the read loop before anything is timed. */
+    public MemoryBandwidth(long bytes) {
+        sliceBytes = bytes / slices / CHUNK * CHUNK;
+        if (sliceBytes == 0) throw new IllegalArgumentException("a probe of " + bytes + " bytes is too small");
+        MemorySegment data = arena.allocate(sliceBytes * slices, 4096);
+        for (long i = 0; i < data.byteSize(); i += 4096) data.set(ValueLayout.JAVA_BYTE, i, (byte) i);
+        buffer = data.asReadOnly();
+        long warmBytes = Math.min(sliceBytes, 1L << 20);
+        for (int i = 0; i < 2_000; i++) sums[0] += sum(buffer, 0, warmBytes);
+    }
+
+    /** The bytes one {@link #read} streams. */
+    public long bytes() {
+        return sliceBytes * slices;
+    }
+
+    /** Streams the whole buffer once, split over the pool; returns the seconds it took. */
+    public double read() {
+        long start = System.nanoTime();
+        Parallel.forEach(slices, s -> sums[s] += sum(buffer, s * sliceBytes, (s + 1) * sliceBytes));
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
     }
 
     private static float sum(MemorySegment buffer, long from, long to) {
         long step = F.vectorByteSize();
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (long i = from; i < to; i += 4 * step) {
+        for (long i = from; i < to; i += CHUNK) {
             a0 = a0.add(FloatVector.fromMemorySegment(F, buffer, i, ByteOrder.LITTLE_ENDIAN));
             a1 = a1.add(FloatVector.fromMemorySegment(F, buffer, i + step, ByteOrder.LITTLE_ENDIAN));
             a2 = a2.add(FloatVector.fromMemorySegment(F, buffer, i + 2 * step, ByteOrder.LITTLE_ENDIAN));
