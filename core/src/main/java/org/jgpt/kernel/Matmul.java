@@ -121,9 +121,7 @@ public final class Matmul {
             int p1 = Math.min(panels, p0 + PANELS_PER_TASK);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                for (int p = p0; p < p1; p++) {
-                    packB(packedB, (p - p0) * KC * NB, b, bTransposed, k0, kc, p * NB, Math.min(NB, n - p * NB), k, n);
-                }
+                packB(packedB, b, bTransposed, k0, kc, p0, p1, k, n);
                 for (int i0 = 0; i0 < m; i0 += MR) {
                     int stripOffset = i0 * k + k0 * MR;
                     for (int p = p0; p < p1; p++) {
@@ -158,32 +156,39 @@ public final class Matmul {
     }
 
     /**
-     * Rows {@code k0 .. k0+kc} and columns {@code n0 .. n0+nb} of B into {@code packed[at + kk * NB + j]},
-     * zero-padded to NB columns.
+     * Rows {@code k0 .. k0+kc} of B's panels {@code p0 .. p1-1} (columns {@code p * NB ..}) into
+     * {@code packed[(p - p0) * KC * NB + kk * NB + j]}, zero-padded to NB columns.
      */
-    private static void packB(float[] packed, int at, Tensor b, boolean transposed, int k0, int kc, int n0, int nb,
-                              int k, int n) {
-        if (nb < NB) Arrays.fill(packed, at, at + kc * NB, 0f);
+    private static void packB(float[] packed, Tensor b, boolean transposed, int k0, int kc, int p0, int p1, int k,
+                              int n) {
+        int n0 = p0 * NB, n1 = Math.min(n, p1 * NB);
+        if (n1 - n0 < (p1 - p0) * NB) {
+            int last = (p1 - 1 - p0) * KC * NB;
+            Arrays.fill(packed, last, last + kc * NB, 0f);
+        }
         if (!transposed) {
+            // One pass along each row of B over all the panels' columns: contiguous reads, which prefetch well.
+            DType type = b.dtype();
             for (int kk = 0; kk < kc; kk++) {
-                long row = (long) (k0 + kk) * n + n0;
-                for (int j = 0; j < nb; j += L) {
-                    int count = Math.min(L, nb - j);
-                    FloatVector v = count == L ? Lanes.load(b, row + j) : Lanes.loadPartial(b, row + j, count);
-                    v.intoArray(packed, at + kk * NB + j);
+                MemorySegment row = row(b, k0 + kk, n);
+                for (int j = n0; j < n1; j += L) {
+                    int count = Math.min(L, n1 - j);
+                    FloatVector v = count == L ? Lanes.load(type, row, j) : Lanes.loadPartial(type, row, j, count);
+                    v.intoArray(packed, (j - n0) / NB * KC * NB + kk * NB + (j - n0) % NB);
                 }
             }
             return;
         }
-        // B[kk, j] = b[n0 + j, k0 + kk]: read along k (contiguous), widen a vector at a time, write down a column.
+        // B[kk, j] = b[j, k0 + kk]: read along k (contiguous), widen a vector at a time, write down a column.
         float[] lane = new float[L];
-        for (int j = 0; j < nb; j++) {
-            long row = (long) (n0 + j) * k + k0;
+        for (int j = n0; j < n1; j++) {
+            long row = (long) j * k + k0;
+            int at = (j - n0) / NB * KC * NB + (j - n0) % NB;
             for (int kk = 0; kk < kc; kk += L) {
                 int count = Math.min(L, kc - kk);
                 FloatVector v = count == L ? Lanes.load(b, row + kk) : Lanes.loadPartial(b, row + kk, count);
                 v.intoArray(lane, 0);
-                for (int x = 0; x < count; x++) packed[at + (kk + x) * NB + j] = lane[x];
+                for (int x = 0; x < count; x++) packed[at + (kk + x) * NB] = lane[x];
             }
         }
     }
