@@ -44,6 +44,11 @@ public final class Attention {
             int count = Math.min(GROUP, rows - r0);
             int lastVisible = start + r0 + count;
             float[][] scores = scores(lastVisible);
+            boolean grouped = columns != null && count == GROUP;
+            if (grouped) {
+                scoresFromColumns4(scores, lastVisible, q, qOffset + r0 * qStride + h * headDim, qStride, columns,
+                        h * headDim * positions, positions, headDim, scale);
+            }
             for (int j = 0; j < count; j++) {
                 int r = r0 + j;
                 int visible = start + r + 1;
@@ -52,7 +57,7 @@ public final class Attention {
                     for (int t = 0; t < visible; t++) {
                         scores[j][t] = Lanes.dot(q, qBase, keys, t * width + h * headDim, headDim) * scale;
                     }
-                } else {
+                } else if (!grouped) {
                     scoresFromColumns(scores[j], visible, q, qBase, columns, h * headDim * positions, positions,
                             headDim, scale);
                 }
@@ -207,6 +212,60 @@ public final class Attention {
         }
         for (; d < headDim; d++) {
             addColumns(scores, visible, columns, base + d * positions, positions, q[qBase + d] * scale, 0f, 0f, 0f);
+        }
+    }
+
+    /**
+     * {@link #scoresFromColumns} for four query rows at once (rows {@code qBase + j * qStride}), into
+     * {@code scores[j]}: each key-column vector loaded serves the four rows. Whole vectors up to {@code visible}; lanes
+     * past a row's own last position are left for the caller to ignore.
+     */
+    private static void scoresFromColumns4(float[][] scores, int visible, float[] q, int qBase, int qStride,
+                                           float[] columns, int base, int positions, int headDim, float scale) {
+        float[] s0 = scores[0], s1 = scores[1], s2 = scores[2], s3 = scores[3];
+        int q0 = qBase, q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int t = 0;
+        for (; t + 2 * L <= visible; t += 2 * L) {
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
+            FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int d = 0; d < headDim; d++) {
+                int c = base + d * positions + t;
+                FloatVector k0 = FloatVector.fromArray(F, columns, c), k1 = FloatVector.fromArray(F, columns, c + L);
+                FloatVector w = FloatVector.broadcast(F, q[q0 + d] * scale);
+                a00 = k0.fma(w, a00);
+                a01 = k1.fma(w, a01);
+                w = FloatVector.broadcast(F, q[q1 + d] * scale);
+                a10 = k0.fma(w, a10);
+                a11 = k1.fma(w, a11);
+                w = FloatVector.broadcast(F, q[q2 + d] * scale);
+                a20 = k0.fma(w, a20);
+                a21 = k1.fma(w, a21);
+                w = FloatVector.broadcast(F, q[q3 + d] * scale);
+                a30 = k0.fma(w, a30);
+                a31 = k1.fma(w, a31);
+            }
+            a00.intoArray(s0, t);
+            a01.intoArray(s0, t + L);
+            a10.intoArray(s1, t);
+            a11.intoArray(s1, t + L);
+            a20.intoArray(s2, t);
+            a21.intoArray(s2, t + L);
+            a30.intoArray(s3, t);
+            a31.intoArray(s3, t + L);
+        }
+        for (; t < visible; t += L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector k = FloatVector.fromArray(F, columns, base + d * positions + t);
+                a0 = k.fma(FloatVector.broadcast(F, q[q0 + d] * scale), a0);
+                a1 = k.fma(FloatVector.broadcast(F, q[q1 + d] * scale), a1);
+                a2 = k.fma(FloatVector.broadcast(F, q[q2 + d] * scale), a2);
+                a3 = k.fma(FloatVector.broadcast(F, q[q3 + d] * scale), a3);
+            }
+            a0.intoArray(s0, t);
+            a1.intoArray(s1, t);
+            a2.intoArray(s2, t);
+            a3.intoArray(s3, t);
         }
     }
 
