@@ -94,7 +94,7 @@ public final class Safetensors implements TensorFile {
             for (Map.Entry<String, Object> e : header.entrySet()) {
                 entries.put(e.getKey(), entry(file, e.getKey(), e.getValue(), data.byteSize()));
             }
-            checkNoOverlap(file, entries.values());
+            checkTiling(file, entries.values(), data.byteSize());
             return new Safetensors(file, arena, data, Collections.unmodifiableMap(entries), metadata);
         } catch (IOException e) {
             arena.close();
@@ -182,16 +182,33 @@ public final class Safetensors implements TensorFile {
         return out;
     }
 
-    private static void checkNoOverlap(Path file, Iterable<Entry> entries) {
+    /**
+     * The tensors must tile the data section exactly, as the reference implementation requires: in offset order,
+     * each begins where the one before it ended, and the last ends at the end of the file. A gap or trailing bytes
+     * mean a damaged or hand-edited header (a tensor listed twice, say, loses its first entry).
+     */
+    private static void checkTiling(Path file, Iterable<Entry> entries, long dataBytes) {
         List<Entry> sorted = new ArrayList<>();
-        for (Entry e : entries) if (e.end > e.begin) sorted.add(e);
-        sorted.sort(Comparator.comparingLong(Entry::begin));
-        for (int i = 1; i < sorted.size(); i++) {
-            Entry a = sorted.get(i - 1), b = sorted.get(i);
-            if (b.begin < a.end) {
-                throw new CheckpointException(file, "tensors " + a.name + " and " + b.name + " overlap (data_offsets ["
-                        + a.begin + ", " + a.end + "] and [" + b.begin + ", " + b.end + "])");
+        entries.forEach(sorted::add);
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        Entry previous = null;
+        long end = 0;
+        for (Entry e : sorted) {
+            if (e.begin < end) {
+                throw new CheckpointException(file, "tensors " + previous.name + " and " + e.name + " overlap (data_offsets ["
+                        + previous.begin + ", " + previous.end + "] and [" + e.begin + ", " + e.end + "])");
             }
+            if (e.begin > end) {
+                throw new CheckpointException(file, "tensor " + e.name + " begins at byte " + e.begin + " of the data, but "
+                        + (previous == null ? "no tensor" : "tensor " + previous.name) + " ends at byte " + end
+                        + ": the " + (e.begin - end) + " bytes between belong to no tensor (damaged header?)");
+            }
+            previous = e;
+            end = e.end;
+        }
+        if (end != dataBytes) {
+            throw new CheckpointException(file, "the tensors end at byte " + end + " of the data, but it holds "
+                    + dataBytes + " bytes: the last " + (dataBytes - end) + " belong to no tensor (damaged header?)");
         }
     }
 

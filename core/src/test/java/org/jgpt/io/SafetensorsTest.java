@@ -92,6 +92,21 @@ class SafetensorsTest {
     }
 
     @Test
+    void bytesThatBelongToNoTensor() throws IOException {
+        assertFails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12),
+                "tensor b begins at byte 8", "tensor a ends at byte 4", "4 bytes between");
+        assertFails(file("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
+                "tensor b begins at byte 4", "no tensor ends at byte 0");
+        assertFails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12),
+                "the tensors end at byte 4", "holds 12 bytes", "the last 8 belong to no tensor");
+        // A tensor listed twice: the JSON reader keeps the last entry, so the first one's bytes are left over.
+        assertFails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
+                "tensor a begins at byte 4", "no tensor ends at byte 0");
+    }
+
+    @Test
     void offsetsThatDisagreeWithTheShape() throws IOException {
         assertFails(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8),
                 "tensor w", "hold 8 bytes", "needs 12");
@@ -108,7 +123,7 @@ class SafetensorsTest {
     @Test
     void knownButUnsupportedDtypeFailsWhenTheTensorIsAsked() throws IOException {
         Path f = file("{\"mask\":{\"dtype\":\"BOOL\",\"shape\":[4],\"data_offsets\":[0,4]},"
-                + "\"w\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[8,16]}}", 16);
+                + "\"w\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[4,12]}}", 12);
         try (Safetensors st = Safetensors.open(f)) {
             assertEquals(List.of("mask", "w"), new ArrayList<>(st.names()));
             CheckpointException e = assertThrows(CheckpointException.class, () -> st.tensor("w"));
