@@ -108,7 +108,8 @@ public record GPT2Config(
 
     /**
      * Parses a Hugging Face GPT-2 {@code config.json}. Absent keys take GPT2Config's defaults there (the 124M
-     * model); {@code n_inner: null} means 4 × n_embd; {@code n_ctx} stands in for a missing {@code n_positions}.
+     * model); {@code n_inner: null} means 4 × n_embd; {@code n_ctx} stands in for a missing {@code n_positions};
+     * a null {@code bos_token_id} or {@code eos_token_id} becomes -1, no such token.
      */
     public static GPT2Config fromJson(String json) {
         Map<String, Object> m = Json.parseObject(json);
@@ -136,8 +137,8 @@ public record GPT2Config(
                 activation,
                 bool(m, "scale_attn_weights", true),
                 bool(m, "scale_attn_by_inverse_layer_idx", false),
-                integer(m, "bos_token_id", 50256),
-                integer(m, "eos_token_id", 50256));
+                tokenId(m, "bos_token_id"),
+                tokenId(m, "eos_token_id"));
     }
 
     /**
@@ -159,9 +160,9 @@ public record GPT2Config(
         m.put("activation_function", activationFunction);
         m.put("architectures", List.of("GPT2LMHeadModel"));
         m.put("attn_pdrop", 0.1);
-        m.put("bos_token_id", bosTokenId);
+        m.put("bos_token_id", bosTokenId < 0 ? null : bosTokenId);
         m.put("embd_pdrop", 0.1);
-        m.put("eos_token_id", eosTokenId);
+        m.put("eos_token_id", eosTokenId < 0 ? null : eosTokenId);
         m.put("initializer_range", 0.02);
         m.put("layer_norm_epsilon", Double.parseDouble(Float.toString(layerNormEpsilon)));
         m.put("model_type", "gpt2");
@@ -207,6 +208,11 @@ public record GPT2Config(
         if (!m.containsKey(key)) return fallback;
         if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
         throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
+    }
+
+    /** A special token's id (GPT-2's {@code <|endoftext|>} when absent), or -1 where the config sets it to null. */
+    private static int tokenId(Map<String, Object> m, String key) {
+        return m.containsKey(key) && m.get(key) == null ? -1 : integer(m, key, 50256);
     }
 
     private static boolean bool(Map<String, Object> m, String key, boolean fallback) {

@@ -55,6 +55,13 @@ class GPT2ConfigTest {
         assertEquals(1e-6f, c.layerNormEpsilon());
         assertTrue(c.scaleAttnByInverseLayerIdx());
         assertEquals(256, GPT2Config.fromJson("{\"n_embd\": 64, \"n_head\": 2, \"n_inner\": null}").innerDim());
+        assertEquals(50256, c.bosTokenId(), "GPT-2's <|endoftext|> when absent");
+        GPT2Config noIds = GPT2Config.fromJson("{\"bos_token_id\": null, \"eos_token_id\": null}");
+        assertEquals(-1, noIds.bosTokenId(), "null, as HF configs may have it, means no such token");
+        assertEquals(-1, noIds.eosTokenId());
+        Map<String, Object> written = Json.parseObject(noIds.toJson());
+        assertTrue(written.containsKey("bos_token_id") && written.get("bos_token_id") == null, "written back as null");
+        assertEquals(noIds, GPT2Config.fromJson(noIds.toJson()));
     }
 
     @Test
