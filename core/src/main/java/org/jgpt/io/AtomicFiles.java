@@ -24,14 +24,28 @@ public final class AtomicFiles {
         return tmp;
     }
 
-    /** Writes {@code text} as UTF-8 to {@code file}, atomically. */
-    public static void writeString(Path file, String text) throws IOException {
+    /** Writes the content of a file, given the path to write it to. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(Path path) throws IOException;
+    }
+
+    /**
+     * Has {@code content} write a {@link #temporarySibling} of {@code file}, then renames it over {@code file}. If
+     * anything fails, the temporary file is removed and {@code file} is left as it was.
+     */
+    public static void write(Path file, Content content) throws IOException {
         Path tmp = temporarySibling(file);
         try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            content.writeTo(tmp);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Writes {@code text} as UTF-8 to {@code file}, atomically. */
+    public static void writeString(Path file, String text) throws IOException {
+        write(file, tmp -> Files.writeString(tmp, text, StandardCharsets.UTF_8));
     }
 }

@@ -10,9 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -283,27 +281,18 @@ public final class Safetensors implements TensorFile {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        Path tmp = null;
         try {
-            tmp = AtomicFiles.temporarySibling(file);
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                while (head.hasRemaining()) channel.write(head);
-                TensorWriter writer = new TensorWriter(channel);
-                for (Tensor t : tensors) writer.write(t, dtype == null ? t.dtype() : dtype);
-                writer.flush();
-                channel.force(false);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.write(file, tmp -> {
+                try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    while (head.hasRemaining()) channel.write(head);
+                    TensorWriter writer = new TensorWriter(channel);
+                    for (Tensor t : tensors) writer.write(t, dtype == null ? t.dtype() : dtype);
+                    writer.flush();
+                    channel.force(false);
+                }
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the temporary file's removal is best effort; the error that matters is already on its way
-                }
-            }
         }
     }
 

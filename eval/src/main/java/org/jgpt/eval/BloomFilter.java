@@ -11,7 +11,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import org.jgpt.io.AtomicFiles;
 
 /**
  * A Bloom filter over 64-bit keys, sized for a target false-positive rate. Each key sets {@code k} bits chosen by
@@ -103,8 +103,7 @@ public final class BloomFilter {
     public void save(Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try {
+        AtomicFiles.write(file, tmp -> {
             try (OutputStream os = Files.newOutputStream(tmp);
                  DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os, 1 << 20))) {
                 out.writeLong(MAGIC);
@@ -113,10 +112,7 @@ public final class BloomFilter {
                 out.writeLong(added);
                 for (long w : words) out.writeLong(w);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     public static BloomFilter load(Path file) throws IOException {

@@ -8,12 +8,11 @@ import java.awt.RenderingHints;
 import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.jgpt.io.AtomicFiles;
 
 /** Draws training and validation loss against step as a PNG, with the JDK's own 2D graphics (headless). */
 public final class LossPlot {
@@ -90,9 +89,7 @@ public final class LossPlot {
         g.drawString("validation", legendX + 106, TOP + 19);
         g.dispose();
 
-        Path temp = png.resolveSibling(png.getFileName() + ".tmp");
-        ImageIO.write(image, "png", temp.toFile());
-        Files.move(temp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(png, temp -> ImageIO.write(image, "png", temp.toFile()));
     }
 
     /** The smallest of 1, 2 or 5 times a power of ten that is at least {@code rough} (and at least 1). */

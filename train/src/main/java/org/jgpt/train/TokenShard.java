@@ -10,8 +10,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import org.jgpt.io.AtomicFiles;
 
 /**
  * One file of token ids in llm.c's shard format: a header of 256 little-endian int32 (magic 20240520, version 1,
@@ -70,12 +70,12 @@ public final class TokenShard implements AutoCloseable {
             if (t < 0 || t > 0xFFFF) throw new IllegalArgumentException("token id " + t + " does not fit in uint16");
             body.putShort((short) t);
         }
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = Files.newOutputStream(temp)) {
-            out.write(header.array());
-            out.write(body.array());
-        }
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, temp -> {
+            try (OutputStream out = Files.newOutputStream(temp)) {
+                out.write(header.array());
+                out.write(body.array());
+            }
+        });
     }
 
     public Path file() {
