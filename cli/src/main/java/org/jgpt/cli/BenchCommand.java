@@ -107,29 +107,33 @@ final class BenchCommand implements Callable<Integer> {
             result.put("dtype", weights.wte().dtype().name().toLowerCase(Locale.ROOT));
             result.put("threads", Parallel.threads());
             result.put("prompt", promptTokens);
+            int timed;
+            double seconds;
+            double bandwidth = 0;
             if (mode == Mode.prefill) {
                 // Untimed, so that what is timed runs compiled: C2 takes about five passes to settle on the kernels.
                 for (int i = 0; i < 5; i++) prefill(model, promptIds);
-                double seconds = Double.MAX_VALUE;
+                timed = promptTokens;
+                seconds = Double.MAX_VALUE;
                 for (int i = 0; i < repeats; i++) seconds = Math.min(seconds, prefill(model, promptIds));
-                result.put("tokens", promptTokens);
-                result.put("seconds", seconds);
-                result.put("tokens_per_second", promptTokens / seconds);
-                result.put("weight_bytes", weightBytes);
             } else {
                 try (MemoryBandwidth probe = new MemoryBandwidth(Math.clamp(streamed, 256L << 20, 1L << 30))) {
                     decode(model, promptIds, Math.min(steps, 16), probe);
-                    double[] seconds = decode(model, promptIds, steps, probe);
-                    double bandwidth = (double) probe.bytes() * steps / seconds[1];
-                    result.put("tokens", steps);
-                    result.put("seconds", seconds[0]);
-                    result.put("tokens_per_second", steps / seconds[0]);
-                    result.put("weight_bytes", weightBytes);
-                    result.put("streamed_bytes_per_token", streamed);
-                    result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
-                    result.put("roofline_tokens_per_second", bandwidth / streamed);
-                    result.put("roofline_fraction", steps / seconds[0] / (bandwidth / streamed));
+                    double[] decodeAndProbe = decode(model, promptIds, steps, probe);
+                    timed = steps;
+                    seconds = decodeAndProbe[0];
+                    bandwidth = (double) probe.bytes() * steps / decodeAndProbe[1];
                 }
+            }
+            result.put("tokens", timed);
+            result.put("seconds", seconds);
+            result.put("tokens_per_second", timed / seconds);
+            result.put("weight_bytes", weightBytes);
+            if (mode == Mode.decode) {
+                result.put("streamed_bytes_per_token", streamed);
+                result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
+                result.put("roofline_tokens_per_second", bandwidth / streamed);
+                result.put("roofline_fraction", timed / seconds / (bandwidth / streamed));
             }
             spec.commandLine().getOut().println(Json.write(result));
             return 0;

@@ -19,7 +19,7 @@ public final class MemoryBandwidth implements AutoCloseable {
     /** Bytes one iteration of {@link #sum} reads; slices are whole multiples of it. */
     private static final long CHUNK = 4L * F.vectorByteSize();
 
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private final MemorySegment buffer;
     private final int slices = Parallel.threads();
     private final long sliceBytes;
@@ -29,6 +29,7 @@ public final class MemoryBandwidth implements AutoCloseable {
     public MemoryBandwidth(long bytes) {
         sliceBytes = bytes / slices / CHUNK * CHUNK;
         if (sliceBytes == 0) throw new IllegalArgumentException("a probe of " + bytes + " bytes is too small");
+        arena = Arena.ofShared();
         MemorySegment data = arena.allocate(sliceBytes * slices, 4096);
         for (long i = 0; i < data.byteSize(); i += 4096) data.set(ValueLayout.JAVA_BYTE, i, (byte) i);
         buffer = data.asReadOnly();
