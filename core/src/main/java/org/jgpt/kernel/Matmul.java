@@ -1,6 +1,7 @@
 package org.jgpt.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -19,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Matmul {
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
     private static final int L = Lanes.LENGTH;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows of the register tile; with two vectors of columns that is 12 accumulators. */
     private static final int MR = 6;
     /** Columns of the register tile and of a packed panel. */
@@ -259,19 +261,23 @@ public final class Matmul {
     private static void streamRows(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
         int slices = Math.max(1, Math.min(Parallel.threads(), inDim / 64));
         int padded = (outDim + L - 1) / L * L;
-        float[][] partial = new float[slices][rows * padded];
+        long sliceBytes = (long) rows * padded * Float.BYTES;
+        MemorySegment partial = OffHeapScratch.SUMS.get().zeroed(slices * sliceBytes);
         Parallel.forEach(slices, slice -> {
             int from = (int) ((long) inDim * slice / slices);
             int to = (int) ((long) inDim * (slice + 1) / slices);
             int grouped = weight.dtype() == DType.F16 ? from : from + (to - from) / 4 * 4;
-            addRows4(partial[slice], padded, in, rows, inDim, weight, outDim, from, grouped);
-            addRows2(partial[slice], padded, in, rows, inDim, weight, outDim, grouped, to);
+            MemorySegment acc = partial.asSlice(slice * sliceBytes, sliceBytes);
+            addRows4(acc, padded, in, rows, inDim, weight, outDim, from, grouped);
+            addRows2(acc, padded, in, rows, inDim, weight, outDim, grouped, to);
         });
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < outDim; o += L) {
                 VectorMask<Float> valid = F.indexInRange(o, outDim);
                 FloatVector sum = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, o, valid);
-                for (float[] acc : partial) sum = sum.add(FloatVector.fromArray(F, acc, r * padded + o));
+                for (int slice = 0; slice < slices; slice++) {
+                    sum = sum.add(FloatVector.fromMemorySegment(F, partial, slice * sliceBytes + (long) (r * padded + o) * Float.BYTES, LE));
+                }
                 sum.intoArray(out, r * outDim + o, valid);
             }
         }
@@ -284,135 +290,161 @@ public final class Matmul {
     }
 
     /*
-     * The streaming loops below each run a whole task's rows in one method: called once per group of rows, the
-     * call cost a tenth of the bandwidth on GPT-2's 768-wide rows.
+     * The streaming loops below share three choices, each measured on GPT-2 124M's matvecs against a plain read
+     * of the same bytes (one thread, MemoryBandwidth):
+     * - A task's loops run inside one method: called once per group of rows, the call cost a tenth of the bandwidth
+     *   on 768-wide rows.
+     * - A pass reads rows a quarter (or a half) of the task's range apart, not neighbours, so every row stream runs
+     *   on through the whole range. Neighbouring rows sent three of four streams to a cold start at every pass:
+     *   on 768-wide rows that cost a fifth of the bandwidth.
+     * - The operand read beside the weights (partial sums, or the input) is off-heap and the weight load is fma's
+     *   first argument: then C2 folds the weight load into vfmadd231ps. With a heap array in the same expression it
+     *   does not, and the extra instructions per cache line cost another tenth.
      */
 
     /**
      * {@code acc[r * padded + o] += sum_i x[r, i] * weight[i, o]} over weight rows {@code from <= i < to}, a multiple
-     * of four of them, four per pass: one load and store of the partial sums per four weight vectors. F32 and BF16
-     * only (see {@link #addRows2}). Rows of x innermost: the weight rows come from memory once, then from cache.
+     * of four of them, in four streams: a pass adds rows {@code j, j + q, j + 2q, j + 3q} ({@code q} a quarter of the
+     * range), one load and store of the partial sums per four weight vectors. F32 and BF16 only (see
+     * {@link #addRows2}). Rows of x innermost: the weight rows come from memory once, then from cache.
      */
-    private static void addRows4(float[] acc, int padded, float[] x, int rows, int inDim, Tensor weight, int outDim,
-                                 int from, int to) {
+    private static void addRows4(MemorySegment acc, int padded, float[] x, int rows, int inDim, Tensor weight,
+                                 int outDim, int from, int to) {
         DType type = weight.dtype();
         int full = outDim - outDim % L;
-        for (int i = from; i < to; i += 4) {
-            MemorySegment w0 = row(weight, i, outDim), w1 = row(weight, i + 1, outDim);
-            MemorySegment w2 = row(weight, i + 2, outDim), w3 = row(weight, i + 3, outDim);
+        int q = (to - from) / 4;
+        for (int i = from; i < from + q; i++) {
+            MemorySegment w0 = row(weight, i, outDim), w1 = row(weight, i + q, outDim);
+            MemorySegment w2 = row(weight, i + 2 * q, outDim), w3 = row(weight, i + 3 * q, outDim);
             for (int r = 0; r < rows; r++) {
-                int xi = r * inDim + i, a = r * padded;
-                FloatVector v0 = FloatVector.broadcast(F, x[xi]), v1 = FloatVector.broadcast(F, x[xi + 1]);
-                FloatVector v2 = FloatVector.broadcast(F, x[xi + 2]), v3 = FloatVector.broadcast(F, x[xi + 3]);
+                int xi = r * inDim + i;
+                long a = (long) r * padded * Float.BYTES;
+                FloatVector v0 = FloatVector.broadcast(F, x[xi]), v1 = FloatVector.broadcast(F, x[xi + q]);
+                FloatVector v2 = FloatVector.broadcast(F, x[xi + 2 * q]), v3 = FloatVector.broadcast(F, x[xi + 3 * q]);
                 for (int o = 0; o < full; o += L) {
-                    FloatVector s = Lanes.load(type, w0, o).fma(v0, FloatVector.fromArray(F, acc, a + o));
-                    s = Lanes.load(type, w1, o).fma(v1, s);
-                    s = Lanes.load(type, w2, o).fma(v2, s);
-                    Lanes.load(type, w3, o).fma(v3, s).intoArray(acc, a + o);
+                    long at = a + (long) o * Float.BYTES;
+                    FloatVector s = v0.fma(Lanes.load(type, w0, o), FloatVector.fromMemorySegment(F, acc, at, LE));
+                    s = v1.fma(Lanes.load(type, w1, o), s);
+                    s = v2.fma(Lanes.load(type, w2, o), s);
+                    v3.fma(Lanes.load(type, w3, o), s).intoMemorySegment(acc, at, LE);
                 }
                 if (full < outDim) {
                     int n = outDim - full;
-                    FloatVector s = Lanes.loadPartial(type, w0, full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
-                    s = Lanes.loadPartial(type, w1, full, n).fma(v1, s);
-                    s = Lanes.loadPartial(type, w2, full, n).fma(v2, s);
-                    Lanes.loadPartial(type, w3, full, n).fma(v3, s).intoArray(acc, a + full);
+                    long at = a + (long) full * Float.BYTES;
+                    FloatVector s = v0.fma(Lanes.loadPartial(type, w0, full, n), FloatVector.fromMemorySegment(F, acc, at, LE));
+                    s = v1.fma(Lanes.loadPartial(type, w1, full, n), s);
+                    s = v2.fma(Lanes.loadPartial(type, w2, full, n), s);
+                    v3.fma(Lanes.loadPartial(type, w3, full, n), s).intoMemorySegment(acc, at, LE);
                 }
             }
         }
     }
 
     /**
-     * {@link #addRows4} two weight rows per pass (an odd last row pairs with itself at weight zero). Two, not
-     * four, for F16: C2 stops intrinsifying F16 widenings beyond about two per method (four rows ran F16 at a
-     * third of the speed).
+     * {@link #addRows4} in two streams, for any number of rows (an odd last row pairs with itself at weight zero).
+     * Two, not four, for F16: C2 stops intrinsifying F16 widenings beyond about two per method (four rows ran F16
+     * at a third of the speed).
      */
-    private static void addRows2(float[] acc, int padded, float[] x, int rows, int inDim, Tensor weight, int outDim,
-                                 int from, int to) {
+    private static void addRows2(MemorySegment acc, int padded, float[] x, int rows, int inDim, Tensor weight,
+                                 int outDim, int from, int to) {
         DType type = weight.dtype();
         int full = outDim - outDim % L;
-        for (int i = from; i < to; i += 2) {
-            boolean pair = i + 1 < to;
-            MemorySegment w0 = row(weight, i, outDim), w1 = row(weight, pair ? i + 1 : i, outDim);
+        int half = (to - from + 1) / 2;
+        for (int i = from; i < from + half; i++) {
+            boolean pair = i + half < to;
+            MemorySegment w0 = row(weight, i, outDim), w1 = row(weight, pair ? i + half : i, outDim);
             for (int r = 0; r < rows; r++) {
-                int xi = r * inDim + i, a = r * padded;
-                FloatVector v0 = FloatVector.broadcast(F, x[xi]), v1 = FloatVector.broadcast(F, pair ? x[xi + 1] : 0f);
+                int xi = r * inDim + i;
+                long a = (long) r * padded * Float.BYTES;
+                FloatVector v0 = FloatVector.broadcast(F, x[xi]), v1 = FloatVector.broadcast(F, pair ? x[xi + half] : 0f);
                 for (int o = 0; o < full; o += L) {
-                    FloatVector s = Lanes.load(type, w0, o).fma(v0, FloatVector.fromArray(F, acc, a + o));
-                    Lanes.load(type, w1, o).fma(v1, s).intoArray(acc, a + o);
+                    long at = a + (long) o * Float.BYTES;
+                    FloatVector s = v0.fma(Lanes.load(type, w0, o), FloatVector.fromMemorySegment(F, acc, at, LE));
+                    v1.fma(Lanes.load(type, w1, o), s).intoMemorySegment(acc, at, LE);
                 }
                 if (full < outDim) {
                     int n = outDim - full;
-                    FloatVector s = Lanes.loadPartial(type, w0, full, n).fma(v0, FloatVector.fromArray(F, acc, a + full));
-                    Lanes.loadPartial(type, w1, full, n).fma(v1, s).intoArray(acc, a + full);
+                    long at = a + (long) full * Float.BYTES;
+                    FloatVector s = v0.fma(Lanes.loadPartial(type, w0, full, n), FloatVector.fromMemorySegment(F, acc, at, LE));
+                    v1.fma(Lanes.loadPartial(type, w1, full, n), s).intoMemorySegment(acc, at, LE);
                 }
             }
         }
     }
 
     /**
-     * Few rows against an {@code [outDim, inDim]} weight: dot products, threads split the outputs. Four weight
-     * rows per pass share each input load; F16 goes one row at a time (see {@link #addRows2}).
+     * Few rows against an {@code [outDim, inDim]} weight: dot products, threads split the outputs into chunks.
+     * Four weight rows per pass share each input load; F16 goes one row at a time (see {@link #addRows2}).
      */
     private static void dotRows(float[] out, float[] in, Tensor weight, int rows, int inDim, int outDim) {
-        int chunk = 64;
+        MemorySegment x = OffHeapScratch.INPUT.get().copyOf(in, rows * inDim);
+        int chunk = 256;
         Parallel.forEach((outDim + chunk - 1) / chunk, task -> {
             int o0 = task * chunk;
             int o1 = Math.min(outDim, o0 + chunk);
             int grouped = weight.dtype() == DType.F16 ? o0 : o0 + (o1 - o0) / 4 * 4;
-            dotRows4(out, in, weight, rows, inDim, outDim, o0, grouped);
-            dotRows1(out, in, weight, rows, inDim, outDim, grouped, o1);
+            dotRows4(out, x, weight, rows, inDim, outDim, o0, grouped);
+            dotRows1(out, x, weight, rows, inDim, outDim, grouped, o1);
         });
     }
 
-    /** {@code out[r, o] = sum_i x[r, i] * weight[o, i]} for outputs {@code o0 <= o < o1}, a multiple of four of them. */
-    private static void dotRows4(float[] out, float[] x, Tensor weight, int rows, int inDim, int outDim, int o0, int o1) {
+    /**
+     * {@code out[r, o] = sum_i x[r, i] * weight[o, i]} for outputs {@code o0 <= o < o1}, a multiple of four of them,
+     * in four streams like {@link #addRows4}: a pass computes outputs {@code o, o + q, o + 2q, o + 3q}.
+     */
+    private static void dotRows4(float[] out, MemorySegment x, Tensor weight, int rows, int inDim, int outDim,
+                                 int o0, int o1) {
         DType type = weight.dtype();
         int full = inDim - inDim % L;
-        for (int o = o0; o < o1; o += 4) {
-            MemorySegment w0 = row(weight, o, inDim), w1 = row(weight, o + 1, inDim);
-            MemorySegment w2 = row(weight, o + 2, inDim), w3 = row(weight, o + 3, inDim);
+        int q = (o1 - o0) / 4;
+        for (int o = o0; o < o0 + q; o++) {
+            MemorySegment w0 = row(weight, o, inDim), w1 = row(weight, o + q, inDim);
+            MemorySegment w2 = row(weight, o + 2 * q, inDim), w3 = row(weight, o + 3 * q, inDim);
             for (int r = 0; r < rows; r++) {
-                int xr = r * inDim;
+                long xr = (long) r * inDim * Float.BYTES;
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
                 FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
                 for (int i = 0; i < full; i += L) {
-                    FloatVector v = FloatVector.fromArray(F, x, xr + i);
-                    a0 = Lanes.load(type, w0, i).fma(v, a0);
-                    a1 = Lanes.load(type, w1, i).fma(v, a1);
-                    a2 = Lanes.load(type, w2, i).fma(v, a2);
-                    a3 = Lanes.load(type, w3, i).fma(v, a3);
+                    FloatVector v = FloatVector.fromMemorySegment(F, x, xr + (long) i * Float.BYTES, LE);
+                    a0 = v.fma(Lanes.load(type, w0, i), a0);
+                    a1 = v.fma(Lanes.load(type, w1, i), a1);
+                    a2 = v.fma(Lanes.load(type, w2, i), a2);
+                    a3 = v.fma(Lanes.load(type, w3, i), a3);
                 }
                 if (full < inDim) {
                     int n = inDim - full;
-                    FloatVector v = FloatVector.fromArray(F, x, xr + full, F.indexInRange(0, n));
-                    a0 = Lanes.loadPartial(type, w0, full, n).fma(v, a0);
-                    a1 = Lanes.loadPartial(type, w1, full, n).fma(v, a1);
-                    a2 = Lanes.loadPartial(type, w2, full, n).fma(v, a2);
-                    a3 = Lanes.loadPartial(type, w3, full, n).fma(v, a3);
+                    FloatVector v = FloatVector.fromMemorySegment(F, x, xr + (long) full * Float.BYTES, LE, F.indexInRange(0, n));
+                    a0 = v.fma(Lanes.loadPartial(type, w0, full, n), a0);
+                    a1 = v.fma(Lanes.loadPartial(type, w1, full, n), a1);
+                    a2 = v.fma(Lanes.loadPartial(type, w2, full, n), a2);
+                    a3 = v.fma(Lanes.loadPartial(type, w3, full, n), a3);
                 }
                 int at = r * outDim + o;
                 out[at] = VectorMath.sum(a0);
-                out[at + 1] = VectorMath.sum(a1);
-                out[at + 2] = VectorMath.sum(a2);
-                out[at + 3] = VectorMath.sum(a3);
+                out[at + q] = VectorMath.sum(a1);
+                out[at + 2 * q] = VectorMath.sum(a2);
+                out[at + 3 * q] = VectorMath.sum(a3);
             }
         }
     }
 
     /** {@link #dotRows4} one weight row at a time, for any number of outputs. */
-    private static void dotRows1(float[] out, float[] x, Tensor weight, int rows, int inDim, int outDim, int o0, int o1) {
+    private static void dotRows1(float[] out, MemorySegment x, Tensor weight, int rows, int inDim, int outDim,
+                                 int o0, int o1) {
         DType type = weight.dtype();
         int full = inDim - inDim % L;
         for (int o = o0; o < o1; o++) {
             MemorySegment w = row(weight, o, inDim);
             for (int r = 0; r < rows; r++) {
-                int xr = r * inDim;
+                long xr = (long) r * inDim * Float.BYTES;
                 FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < full; i += L) acc = Lanes.load(type, w, i).fma(FloatVector.fromArray(F, x, xr + i), acc);
+                for (int i = 0; i < full; i += L) {
+                    acc = FloatVector.fromMemorySegment(F, x, xr + (long) i * Float.BYTES, LE).fma(Lanes.load(type, w, i), acc);
+                }
                 if (full < inDim) {
                     int n = inDim - full;
-                    acc = Lanes.loadPartial(type, w, full, n).fma(FloatVector.fromArray(F, x, xr + full,
-                            F.indexInRange(0, n)), acc);
+                    acc = FloatVector.fromMemorySegment(F, x, xr + (long) full * Float.BYTES, LE, F.indexInRange(0, n))
+                            .fma(Lanes.loadPartial(type, w, full, n), acc);
                 }
                 out[r * outDim + o] = VectorMath.sum(acc);
             }

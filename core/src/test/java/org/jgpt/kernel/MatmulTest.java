@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class MatmulTest {
     private static final int[] ROWS = {1, 2, 5, 8, 9, 13, 32}; // both sides of the streaming/GEMM switch (8)
-    private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}};
+    /** Covers remainders of the vector width, of the four- and two-row passes, and a transposed output split over several chunks. */
+    private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}, {40, 601}};
 
     @ParameterizedTest
     @EnumSource(DType.class)
