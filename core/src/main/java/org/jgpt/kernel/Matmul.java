@@ -275,8 +275,9 @@ public final class Matmul {
             for (int o = 0; o < outDim; o += L) {
                 VectorMask<Float> valid = F.indexInRange(o, outDim);
                 FloatVector sum = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, o, valid);
+                long at = (long) (r * padded + o) * Float.BYTES;
                 for (int slice = 0; slice < slices; slice++) {
-                    sum = sum.add(FloatVector.fromMemorySegment(F, partial, slice * sliceBytes + (long) (r * padded + o) * Float.BYTES, LE));
+                    sum = sum.add(FloatVector.fromMemorySegment(F, partial, slice * sliceBytes + at, LE));
                 }
                 sum.intoArray(out, r * outDim + o, valid);
             }

@@ -15,7 +15,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class MatmulTest {
     private static final int[] ROWS = {1, 2, 5, 8, 9, 13, 32}; // both sides of the streaming/GEMM switch (8)
-    /** Covers remainders of the vector width, of the four- and two-row passes, and a transposed output split over several chunks. */
+    /**
+     * Remainders of the vector width and of the four- and two-row passes; the last shape's transposed product
+     * splits its outputs over several tasks, as the LM head's do.
+     */
     private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}, {40, 601}};
 
     @ParameterizedTest
