@@ -49,23 +49,32 @@ public final class Activations {
 
     /** In-place softmax of {@code x[offset, offset + n)}, shifted by the maximum so that exp cannot overflow. */
     public static void softmax(float[] x, int offset, int n) {
+        float inv = 1f / expShifted(x, offset, n, max(x, offset, n));
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> valid = F.indexInRange(i, n);
+            FloatVector.fromArray(F, x, offset + i, valid).mul(inv).intoArray(x, offset + i, valid);
+        }
+    }
+
+    /** The largest of {@code x[offset, offset + n)}, {@code n > 0}. */
+    static float max(float[] x, int offset, int n) {
         FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> valid = F.indexInRange(i, n);
             maxes = maxes.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, offset + i, valid), valid);
         }
-        float max = maxes.reduceLanes(VectorOperators.MAX);
+        return maxes.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** Replaces {@code x[offset, offset + n)} by {@code exp(x - shift)}; returns their sum. */
+    static float expShifted(float[] x, int offset, int n, float shift) {
         FloatVector sums = FloatVector.zero(F);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> valid = F.indexInRange(i, n);
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, offset + i, valid).sub(max));
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, offset + i, valid).sub(shift));
             e.intoArray(x, offset + i, valid);
             sums = sums.add(e, valid);
         }
-        float inv = 1f / VectorMath.sum(sums);
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> valid = F.indexInRange(i, n);
-            FloatVector.fromArray(F, x, offset + i, valid).mul(inv).intoArray(x, offset + i, valid);
-        }
+        return VectorMath.sum(sums);
     }
 }

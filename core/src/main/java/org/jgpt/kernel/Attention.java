@@ -14,6 +14,12 @@ public final class Attention {
     /** Query rows per task: their weighted sums of values share each value load. */
     private static final int GROUP = 4;
     private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[GROUP][1024]);
+    /** A one-row call splits its positions into ranges of at least this many, one per thread. */
+    private static final int MIN_RANGE = 32;
+    /** Per thread: a position range's scores, head after head. */
+    private static final ThreadLocal<float[]> RANGE_SCORES = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per calling thread: each range's softmax maxima and sums and its weighted values (see {@link #oneRow}). */
+    private static final ThreadLocal<float[]> RANGE_STATE = ThreadLocal.withInitial(() -> new float[0]);
 
     private Attention() {}
 
@@ -27,12 +33,17 @@ public final class Attention {
      * {@code out[outOffset + r * outStride + ...]}. Query row {@code r} sees keys {@code 0 .. start + r}.
      * {@code scale} multiplies each q·k (usually {@code 1 / sqrt(headDim)}).
      *
-     * <p>One task per head and group of four rows, vectorised over the head dimension. For many rows (prefill) the keys are first
+     * <p>One row (decoding) goes through {@link #oneRow}. Otherwise: one task per head and group of four rows,
+     * vectorised over the head dimension. For many rows (prefill) the keys are first
      * transposed to {@code [width, positions]}, so that the scores of a row are a sum over the head dimension of
      * key columns, vectorised over positions, with no horizontal sum per q·k.
      */
     public static void causal(float[] out, int outOffset, int outStride, float[] q, int qOffset, int qStride,
                               float[] keys, float[] values, int rows, int start, int nHead, int headDim, float scale) {
+        if (rows == 1) {
+            oneRow(out, outOffset, q, qOffset, keys, values, start + 1, nHead, headDim, scale);
+            return;
+        }
         int width = nHead * headDim;
         int positions = start + rows;
         float[] columns = rows >= TRANSPOSE_MIN_ROWS ? transpose(keys, positions, width) : null;
@@ -74,6 +85,81 @@ public final class Attention {
                 }
             }
         });
+    }
+
+    /**
+     * Attention for one query row over {@code positions} cached positions. The positions are cut into contiguous
+     * ranges, one per thread, and each range streams its key rows and then its value rows once, every head of a
+     * row together. (Head by head, each head's slice being a twelfth of a GPT-2 row, the cache was read in
+     * strided passes: decoding at 960 positions spent 3.3 ms a token in attention, at 22 GB/s.) Each range keeps
+     * its own softmax maximum and sum per head and its unnormalised weighted values; the ranges are then combined,
+     * each rescaled by {@code exp(rangeMax - max)}, as in flash-decoding.
+     */
+    private static void oneRow(float[] out, int o, float[] q, int qBase, float[] keys, float[] values, int positions,
+                               int nHead, int headDim, float scale) {
+        int width = nHead * headDim;
+        int ranges = Math.max(1, Math.min(Parallel.threads(), positions / MIN_RANGE));
+        int stride = 2 * nHead + width; // per range: maxima, sums, weighted values
+        float[] state = grown(RANGE_STATE, ranges * stride);
+        Parallel.forEach(ranges, range -> {
+            int t0 = (int) ((long) positions * range / ranges);
+            int n = (int) ((long) positions * (range + 1) / ranges) - t0;
+            float[] scores = grown(RANGE_SCORES, nHead * n);
+            for (int t = 0; t < n; t++) {
+                int k = (t0 + t) * width;
+                for (int h = 0; h < nHead; h++) {
+                    scores[h * n + t] = Lanes.dot(q, qBase + h * headDim, keys, k + h * headDim, headDim) * scale;
+                }
+            }
+            int base = range * stride, acc = base + 2 * nHead;
+            for (int h = 0; h < nHead; h++) {
+                float max = Activations.max(scores, h * n, n);
+                state[base + h] = max;
+                state[base + nHead + h] = Activations.expShifted(scores, h * n, n, max);
+            }
+            Arrays.fill(state, acc, acc + width, 0f);
+            for (int t = 0; t < n; t++) {
+                int v = (t0 + t) * width;
+                for (int h = 0; h < nHead; h++) {
+                    addScaled(state, acc + h * headDim, values, v + h * headDim, scores[h * n + t], headDim);
+                }
+            }
+        });
+        for (int h = 0; h < nHead; h++) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int r = 0; r < ranges; r++) max = Math.max(max, state[r * stride + h]);
+            float total = 0;
+            for (int r = 0; r < ranges; r++) {
+                total += state[r * stride + nHead + h] * (float) Math.exp(state[r * stride + h] - max);
+            }
+            int at = o + h * headDim;
+            Arrays.fill(out, at, at + headDim, 0f);
+            for (int r = 0; r < ranges; r++) {
+                float weight = (float) Math.exp(state[r * stride + h] - max) / total;
+                addScaled(out, at, state, r * stride + 2 * nHead + h * headDim, weight, headDim);
+            }
+        }
+    }
+
+    /** {@code acc[a + d] += p * x[i + d]} for {@code d < n}. */
+    private static void addScaled(float[] acc, int a, float[] x, int i, float p, int n) {
+        FloatVector w = FloatVector.broadcast(F, p);
+        int d = 0;
+        for (; d + L <= n; d += L) {
+            FloatVector.fromArray(F, x, i + d).fma(w, FloatVector.fromArray(F, acc, a + d)).intoArray(acc, a + d);
+        }
+        if (d < n) {
+            VectorMask<Float> valid = F.indexInRange(d, n);
+            FloatVector.fromArray(F, x, i + d, valid).fma(w, FloatVector.fromArray(F, acc, a + d, valid))
+                    .intoArray(acc, a + d, valid);
+        }
+    }
+
+    /** This thread's buffer of {@code holder}, grown to at least {@code n} floats. */
+    private static float[] grown(ThreadLocal<float[]> holder, int n) {
+        float[] buffer = holder.get();
+        if (buffer.length < n) holder.set(buffer = new float[Math.max(n, 2 * buffer.length)]);
+        return buffer;
     }
 
     /**

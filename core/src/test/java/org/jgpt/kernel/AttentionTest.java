@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Causal attention against a naive double-precision loop, for prefill (start 0, many rows), decoding (one row
- * late in the cache) and chunks in between, on both sides of the row count from which the keys get transposed,
+ * late in the cache, its positions split into ranges over the threads when there are 64 or more) and chunks in between, on both sides of the row count from which the keys get transposed,
  * in groups of four rows and remainders, with strided/offset q and out, and head sizes that are not a multiple
  * of the vector length.
  * Tolerance 1e-5 absolute (outputs are convex mixes of values of order 1).
@@ -17,7 +17,8 @@ class AttentionTest {
     void causalMatchesNaiveLoop() {
         Random random = new Random(8);
         int[][] cases = { // rows, start, nHead, headDim
-            {9, 0, 3, 16}, {1, 40, 2, 64}, {5, 11, 4, 20}, {1, 0, 1, 7}, {17, 3, 12, 64}, {40, 7, 2, 19}, {8, 0, 1, 3}, {12, 30, 2, 128}};
+            {9, 0, 3, 16}, {1, 40, 2, 64}, {5, 11, 4, 20}, {1, 0, 1, 7}, {17, 3, 12, 64}, {40, 7, 2, 19}, {8, 0, 1, 3},
+            {12, 30, 2, 128}, {1, 63, 12, 64}, {1, 200, 3, 20}, {1, 1000, 2, 16}};
         for (int[] c : cases) {
             int rows = c[0], start = c[1], nHead = c[2], headDim = c[3], width = nHead * headDim;
             int capacity = start + rows + 2;
