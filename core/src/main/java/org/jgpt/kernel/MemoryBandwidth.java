@@ -49,6 +49,19 @@ public final class MemoryBandwidth implements AutoCloseable {
         return (System.nanoTime() - start) / 1e9;
     }
 
+    /**
+     * Streams {@code data} once with the probe's loop, split over the pool (a remainder of less than four vectors
+     * per thread is left out); returns the seconds it took. For comparing a kernel with a plain read of its operands.
+     */
+    public static double read(MemorySegment data) {
+        int slices = Parallel.threads();
+        long slice = data.byteSize() / slices / CHUNK * CHUNK;
+        float[] sums = new float[slices];
+        long start = System.nanoTime();
+        Parallel.forEach(slices, s -> sums[s] += sum(data, s * slice, (s + 1) * slice));
+        return (System.nanoTime() - start) / 1e9;
+    }
+
     @Override
     public void close() {
         arena.close();
