@@ -1,5 +1,6 @@
 package org.jgpt.bench;
 
+import java.util.Arrays;
 import java.util.List;
 import org.jgpt.kernel.DType;
 import org.jgpt.kernel.Matmul;
@@ -65,8 +66,8 @@ public final class MatvecVersusRead {
                     continue;
                 }
                 double probeRate = probe.bytes() * steps / probeSeconds;
-                double readShare = bytes * steps / (sum(read) / 1e9) / probeRate;
-                double matvecShare = bytes * steps / (sum(matvec) / 1e9) / probeRate;
+                double readShare = bytes * steps / (Arrays.stream(read).sum() / 1e9) / probeRate;
+                double matvecShare = bytes * steps / (Arrays.stream(matvec).sum() / 1e9) / probeRate;
                 StringBuilder line = new StringBuilder(String.format(
                         "probe %.1f GB/s, plain read %.2f of it, matvecs %.2f; matvec/read:", probeRate / 1e9,
                         readShare, matvecShare));
@@ -84,11 +85,5 @@ public final class MatvecVersusRead {
         long start = System.nanoTime();
         product.run();
         return System.nanoTime() - start;
-    }
-
-    private static long sum(long[] values) {
-        long total = 0;
-        for (long v : values) total += v;
-        return total;
     }
 }

@@ -21,32 +21,28 @@ public final class MemoryBandwidth implements AutoCloseable {
 
     private final Arena arena;
     private final MemorySegment buffer;
-    private final int slices = Parallel.threads();
-    private final long sliceBytes;
-    private final float[] sums = new float[slices];
 
     /** Allocates and touches a buffer of about {@code bytes}, and compiles the read loop before anything is timed. */
     public MemoryBandwidth(long bytes) {
-        sliceBytes = bytes / slices / CHUNK * CHUNK;
+        int slices = Parallel.threads();
+        long sliceBytes = bytes / slices / CHUNK * CHUNK;
         if (sliceBytes == 0) throw new IllegalArgumentException("a probe of " + bytes + " bytes is too small");
         arena = Arena.ofShared();
         MemorySegment data = arena.allocate(sliceBytes * slices, 4096);
         for (long i = 0; i < data.byteSize(); i += 4096) data.set(ValueLayout.JAVA_BYTE, i, (byte) i);
         buffer = data.asReadOnly();
-        long warmBytes = Math.min(sliceBytes, 1L << 20);
-        for (int i = 0; i < 2_000; i++) sums[0] += sum(buffer, 0, warmBytes);
+        MemorySegment warmUp = buffer.asSlice(0, Math.min(sliceBytes, 1L << 20) * slices);
+        for (int i = 0; i < 2_000; i++) read(warmUp);
     }
 
     /** The bytes one {@link #read} streams. */
     public long bytes() {
-        return sliceBytes * slices;
+        return buffer.byteSize();
     }
 
     /** Streams the whole buffer once, split over the pool; returns the seconds it took. */
     public double read() {
-        long start = System.nanoTime();
-        Parallel.forEach(slices, s -> sums[s] += sum(buffer, s * sliceBytes, (s + 1) * sliceBytes));
-        return (System.nanoTime() - start) / 1e9;
+        return read(buffer);
     }
 
     /**
