@@ -2,6 +2,7 @@ package org.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -56,6 +57,33 @@ final class VectorMath {
     static float sum(FloatVector v) {
         for (VectorShuffle<Float> rotation : HALVINGS) v = v.add(v.rearrange(rotation));
         return v.lane(0);
+    }
+
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(F, -1L << (F.length() / 2));
+    private static final VectorMask<Float> ODD_QUARTERS = VectorMask.fromLong(F, oddBlocks(F.length() / 4));
+    private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(F, i -> i ^ (F.length() / 2));
+    private static final VectorShuffle<Float> SWAP_QUARTERS = VectorShuffle.fromOp(F, i -> i ^ (F.length() / 4));
+    /** Lane 4k + j takes lane 4k + j of the first of the four operands, rearranged so that lane j holds block j. */
+    private static final VectorShuffle<Float> FIRST_OF_BLOCKS = VectorShuffle.fromOp(F,
+            i -> i < 4 ? new int[] {0, 2, 1, 3}[i] * (F.length() / 4) : i);
+
+    /**
+     * The sums of the lanes of four vectors, in lanes 0 to 3: {@link #sum} of each, bit for bit, in fewer steps.
+     * The first two halvings fold two vectors at once (a blend brings a's lower half and b's upper half together),
+     * so the four sums cost about half the shuffles of four calls to sum.
+     */
+    static FloatVector sum4(FloatVector a, FloatVector b, FloatVector c, FloatVector d) {
+        FloatVector ab = a.blend(b, UPPER_HALF).add(b.blend(a, UPPER_HALF).rearrange(SWAP_HALVES));
+        FloatVector cd = c.blend(d, UPPER_HALF).add(d.blend(c, UPPER_HALF).rearrange(SWAP_HALVES));
+        FloatVector all = ab.blend(cd, ODD_QUARTERS).add(cd.blend(ab, ODD_QUARTERS).rearrange(SWAP_QUARTERS));
+        for (int s = 2; s < HALVINGS.length; s++) all = all.add(all.rearrange(HALVINGS[s]));
+        return all.rearrange(FIRST_OF_BLOCKS);
+    }
+
+    private static long oddBlocks(int width) {
+        long mask = 0;
+        for (int lane = 0; lane < F.length(); lane++) if ((lane / width) % 2 == 1) mask |= 1L << lane;
+        return mask;
     }
 
     @SuppressWarnings("unchecked")
