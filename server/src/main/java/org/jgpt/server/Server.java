@@ -1,0 +1,334 @@
+package org.jgpt.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jgpt.generate.GenerationOptions;
+import org.jgpt.generate.Generator;
+import org.jgpt.generate.Scorer;
+import org.jgpt.io.Json;
+import org.jgpt.model.GPT2Model;
+import org.jgpt.tokenizer.Tokenizer;
+
+/**
+ * A model over HTTP, on the JDK's own server. JSON in and out:
+ * <ul>
+ *   <li>{@code POST /v1/completions}: OpenAI's completions API (prompt, max_tokens, temperature, top_p, n, stop,
+ *       seed, stream), plus top_k, repetition_penalty and truncate. With {@code "stream": true} the text arrives as
+ *       server-sent events, one {@code data:} line per piece, then {@code data: [DONE]}.</li>
+ *   <li>{@code POST /v1/score}: {@code {"text", "bos"}} gives what {@code jgpt score} prints.</li>
+ *   <li>{@code POST /tokenize} ({@code {"content"}}) and {@code POST /detokenize} ({@code {"tokens"}}).</li>
+ *   <li>{@code GET /health} and {@code GET /v1/models}.</li>
+ * </ul>
+ * Requests that use the model run one at a time, in arrival order. Bad requests get status 400 and OpenAI's error
+ * shape, {@code {"error": {"message", "type"}}}.
+ */
+public final class Server implements AutoCloseable {
+    private static final int MAX_BODY_BYTES = 8 << 20;
+    private static final int HANDLER_THREADS = 4;
+
+    private final HttpServer http;
+    private final ExecutorService handlers;
+    private final Tokenizer tokenizer;
+    private final Generator generator;
+    private final Scorer scorer;
+    private final String modelName;
+    private final ReentrantLock modelLock = new ReentrantLock(true);
+    private final AtomicLong completionIds = new AtomicLong();
+
+    private Server(HttpServer http, GPT2Model model, Tokenizer tokenizer, String modelName) {
+        this.http = http;
+        this.tokenizer = tokenizer;
+        this.generator = new Generator(model, tokenizer);
+        this.scorer = new Scorer(model);
+        this.modelName = modelName;
+        this.handlers = Executors.newFixedThreadPool(HANDLER_THREADS, Thread.ofPlatform().daemon().name("jgpt-http-", 1).factory());
+        http.setExecutor(handlers);
+        http.createContext("/", this::handle);
+    }
+
+    /** Starts serving {@code model} on {@code address} (port 0 picks a free port; see {@link #port()}). */
+    public static Server start(GPT2Model model, Tokenizer tokenizer, String modelName, InetSocketAddress address)
+            throws IOException {
+        Server server = new Server(HttpServer.create(address, 0), model, tokenizer, modelName);
+        server.http.start();
+        return server;
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        handlers.shutdownNow();
+    }
+
+    /** A request that cannot be served, with the status to answer. */
+    private static final class HttpError extends RuntimeException {
+        final int status;
+
+        HttpError(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private void handle(HttpExchange exchange) {
+        try (exchange) {
+            try {
+                route(exchange);
+            } catch (HttpError e) {
+                sendError(exchange, e.status, e.getMessage());
+            } catch (IllegalArgumentException e) {
+                sendError(exchange, 400, e.getMessage());
+            } catch (UncheckedIOException e) {
+                // The client went away mid-response; nothing is left to tell it.
+            } catch (RuntimeException e) {
+                sendError(exchange, 500, "internal error: " + e);
+            }
+        } catch (IOException e) {
+            // The client went away before the answer was written.
+        }
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        String method = exchange.getRequestMethod();
+        boolean post = switch (path) {
+            case "/health", "/v1/models" -> false;
+            case "/v1/completions", "/v1/score", "/tokenize", "/detokenize" -> true;
+            default -> throw new HttpError(404, "no such endpoint: " + path);
+        };
+        if (!method.equals(post ? "POST" : "GET")) {
+            exchange.getResponseHeaders().set("Allow", post ? "POST" : "GET");
+            throw new HttpError(405, path + " takes " + (post ? "POST" : "GET") + ", not " + method);
+        }
+        switch (path) {
+            case "/health" -> sendJson(exchange, 200, Map.of("status", "ok"));
+            case "/v1/models" -> {
+                Map<String, Object> model = new LinkedHashMap<>();
+                model.put("id", modelName);
+                model.put("object", "model");
+                model.put("owned_by", "jgpt");
+                Map<String, Object> list = new LinkedHashMap<>();
+                list.put("object", "list");
+                list.put("data", List.of(model));
+                sendJson(exchange, 200, list);
+            }
+            case "/v1/completions" -> complete(exchange, new Fields(readBody(exchange)));
+            case "/v1/score" -> sendJson(exchange, 200, score(new Fields(readBody(exchange))));
+            case "/tokenize" -> sendJson(exchange, 200, tokenize(new Fields(readBody(exchange))));
+            default -> sendJson(exchange, 200, detokenize(new Fields(readBody(exchange))));
+        }
+    }
+
+    private void complete(HttpExchange exchange, Fields request) throws IOException {
+        List<String> prompts = request.strings("prompt", null);
+        if (prompts == null) throw new IllegalArgumentException("'prompt' is required");
+        if (prompts.isEmpty()) throw new IllegalArgumentException("'prompt' is an empty list");
+        request.ignore("model", "user");
+        GenerationOptions options = new GenerationOptions(
+                request.integer("max_tokens", 16),
+                request.number("temperature", 1f),
+                request.integer("top_k", 0),
+                request.number("top_p", 1f),
+                request.number("repetition_penalty", 1f),
+                request.strings("stop", List.of()),
+                request.has("seed") ? request.longInteger("seed") : GenerationOptions.defaults().seed(),
+                request.integer("n", 1),
+                request.bool("truncate", false));
+        boolean stream = request.bool("stream", false);
+        request.rejectOthers();
+
+        String id = "cmpl-" + completionIds.incrementAndGet();
+        long created = Instant.now().getEpochSecond();
+        List<Generator.Completion> completions;
+        modelLock.lock();
+        try {
+            if (stream) {
+                EventStream events = new EventStream(exchange, id, created);
+                generator.generate(prompts, options, events);
+                events.done();
+                return;
+            }
+            completions = generator.generate(prompts, options, (sequence, text) -> {});
+        } finally {
+            modelLock.unlock();
+        }
+        List<Map<String, Object>> choices = new ArrayList<>();
+        long promptTokens = 0, completionTokens = 0;
+        for (Generator.Completion c : completions) {
+            choices.add(choice(c.sequence(), c.text(), finishReason(c.reason())));
+            if (c.sample() == 0) promptTokens += c.promptTokens().length;
+            completionTokens += c.tokens().length;
+        }
+        Map<String, Object> response = completionObject(id, created, choices);
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("prompt_tokens", promptTokens);
+        usage.put("completion_tokens", completionTokens);
+        usage.put("total_tokens", promptTokens + completionTokens);
+        response.put("usage", usage);
+        sendJson(exchange, 200, response);
+    }
+
+    private Map<String, Object> completionObject(String id, long created, List<Map<String, Object>> choices) {
+        Map<String, Object> object = new LinkedHashMap<>();
+        object.put("id", id);
+        object.put("object", "text_completion");
+        object.put("created", created);
+        object.put("model", modelName);
+        object.put("choices", choices);
+        return object;
+    }
+
+    private static Map<String, Object> choice(int index, String text, String finishReason) {
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("text", text);
+        choice.put("index", index);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", finishReason);
+        return choice;
+    }
+
+    /** OpenAI's names: "stop" for a stop string or the end of text, "length" for max_tokens. */
+    private static String finishReason(Generator.FinishReason reason) {
+        return reason == Generator.FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    /**
+     * Server-sent events for one streamed completion. The status line goes out with the first event, so that a request
+     * the generator refuses before making any text (a prompt too long) still gets a plain 400.
+     */
+    private final class EventStream implements Generator.Listener {
+        private final HttpExchange exchange;
+        private final String id;
+        private final long created;
+        private OutputStream body;
+
+        EventStream(HttpExchange exchange, String id, long created) {
+            this.exchange = exchange;
+            this.id = id;
+            this.created = created;
+        }
+
+        @Override
+        public void onText(int sequence, String text) {
+            send(Json.write(completionObject(id, created, List.of(choice(sequence, text, null)))));
+        }
+
+        @Override
+        public void onFinish(Generator.Completion completion) {
+            send(Json.write(completionObject(id, created,
+                    List.of(choice(completion.sequence(), "", finishReason(completion.reason()))))));
+        }
+
+        void done() {
+            send("[DONE]");
+        }
+
+        private void send(String data) {
+            try {
+                if (body == null) {
+                    exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+                    exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+                    exchange.sendResponseHeaders(200, 0);
+                    body = exchange.getResponseBody();
+                }
+                body.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+                body.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // ends the generation: nobody is listening
+            }
+        }
+    }
+
+    private Map<String, Object> score(Fields request) {
+        String text = request.string("text");
+        boolean bos = request.bool("bos", false);
+        request.rejectOthers();
+        int[] encoded = tokenizer.encode(text);
+        int[] tokens = new int[encoded.length + (bos ? 1 : 0)];
+        if (bos) tokens[0] = tokenizer.endOfText();
+        System.arraycopy(encoded, 0, tokens, bos ? 1 : 0, encoded.length);
+        if (tokens.length < 2) {
+            throw new IllegalArgumentException("'text' has " + encoded.length + " token(s): scoring needs 2"
+                    + (bos ? "" : " (or 1 with \"bos\": true)"));
+        }
+        double[] logprobs;
+        modelLock.lock();
+        try {
+            logprobs = scorer.scoreTokens(tokens);
+        } finally {
+            modelLock.unlock();
+        }
+        double sum = 0;
+        for (double lp : logprobs) sum += lp;
+        double nll = -sum / logprobs.length;
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("token_ids", tokens);
+        result.put("logprobs", logprobs);
+        result.put("nll", nll);
+        result.put("perplexity", Math.exp(nll));
+        return result;
+    }
+
+    private Map<String, Object> tokenize(Fields request) {
+        String content = request.string("content");
+        request.rejectOthers();
+        return Map.of("tokens", tokenizer.encode(content));
+    }
+
+    private Map<String, Object> detokenize(Fields request) {
+        int[] tokens = request.integers("tokens");
+        request.rejectOthers();
+        for (int token : tokens) {
+            if (token < 0 || token >= tokenizer.vocabSize()) {
+                throw new IllegalArgumentException("token " + token + " is outside the vocabulary [0, "
+                        + tokenizer.vocabSize() + ")");
+            }
+        }
+        return Map.of("content", tokenizer.decode(tokens));
+    }
+
+    private static String readBody(HttpExchange exchange) throws IOException {
+        byte[] bytes = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
+        if (bytes.length > MAX_BODY_BYTES) throw new HttpError(413, "the request body exceeds " + MAX_BODY_BYTES + " bytes");
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("the request body is not valid UTF-8");
+        }
+    }
+
+    private static void sendError(HttpExchange exchange, int status, String message) throws IOException {
+        String type = status >= 500 ? "server_error" : status == 404 ? "not_found_error" : "invalid_request_error";
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", message);
+        error.put("type", type);
+        sendJson(exchange, status, Map.of("error", error));
+    }
+
+    private static void sendJson(HttpExchange exchange, int status, Object value) throws IOException {
+        byte[] bytes = (Json.write(value) + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+}
