@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
-                GenerateCommand.class, ScoreCommand.class,
+                GenerateCommand.class, ScoreCommand.class, ServeCommand.class,
                 PrepareCommand.class, TrainCommand.class,
                 EvalCommand.class, OverlapCommand.class,
                 FinetuneCommand.class, ClassifyCommand.class,

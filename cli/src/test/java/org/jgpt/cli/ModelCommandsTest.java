@@ -95,6 +95,18 @@ class ModelCommandsTest {
     }
 
     @Test
+    void serveRefusesABadPortOrOneInUse() throws IOException {
+        CliRun outOfRange = CliRun.of("serve", "--model", MODEL.toString(), "--port", "70000");
+        assertNotEquals(0, outOfRange.exitCode());
+        assertTrue(outOfRange.err().contains("--port"), outOfRange.err());
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CliRun inUse = CliRun.of("serve", "--model", MODEL.toString(), "--port", String.valueOf(taken.getLocalPort()));
+            assertNotEquals(0, inUse.exitCode());
+            assertTrue(inUse.err().contains("in use"), inUse.err());
+        }
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void greedyGenerationEqualsPyTorchsContinuation() throws IOException {
         Map<String, Object> greedy = (Map<String, Object>) expected().get("greedy");
