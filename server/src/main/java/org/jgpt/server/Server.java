@@ -41,6 +41,8 @@ import org.jgpt.tokenizer.Tokenizer;
 public final class Server implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 8 << 20;
     private static final int HANDLER_THREADS = 4;
+    /** Completions one request may ask for (prompts × n): each holds a KV cache while the batch decodes. */
+    private static final int MAX_SEQUENCES = 64;
 
     private final HttpServer http;
     private final ExecutorService handlers;
@@ -156,6 +158,10 @@ public final class Server implements AutoCloseable {
                 request.bool("truncate", false));
         boolean stream = request.bool("stream", false);
         request.rejectOthers();
+        if ((long) prompts.size() * options.samples() > MAX_SEQUENCES) {
+            throw new IllegalArgumentException(prompts.size() + " prompts × n = " + options.samples() + " asks for more than "
+                    + MAX_SEQUENCES + " completions at once");
+        }
 
         String id = "cmpl-" + completionIds.incrementAndGet();
         long created = Instant.now().getEpochSecond();

@@ -163,6 +163,7 @@ class ServerTest {
         assertError(400, "temperature", post("/v1/completions", "{\"prompt\": \"a\", \"temperature\": -1}"));
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100)))));
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100), "stream", true))));
+        assertError(400, "more than 64 completions", post("/v1/completions", "{\"prompt\": [\"a\", \"b\"], \"n\": 33}"));
         assertError(400, "outside the vocabulary", post("/detokenize", "{\"tokens\": [50257]}"));
         assertError(400, "scoring needs 2", post("/v1/score", "{\"text\": \"a\"}"));
         assertError(404, "no such endpoint", post("/v2/completions", "{}"));
