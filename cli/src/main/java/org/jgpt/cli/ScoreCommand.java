@@ -47,23 +47,17 @@ final class ScoreCommand implements Callable<Integer> {
             throw new IllegalArgumentException(file + ": no such file");
         }
         try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
-            int[] encoded = dir.tokenizer().encode(text);
-            int[] tokens = new int[encoded.length + (bos ? 1 : 0)];
-            if (bos) tokens[0] = dir.tokenizer().endOfText();
-            System.arraycopy(encoded, 0, tokens, bos ? 1 : 0, encoded.length);
-            if (tokens.length < 2) {
-                throw new IllegalArgumentException(file + " has " + encoded.length + " token(s): scoring needs 2"
-                        + (bos ? "" : " (or 1 with --bos)"));
+            Scorer.TextScore score;
+            try {
+                score = new Scorer(new GPT2Model(dir.weights())).scoreText(dir.tokenizer(), text, bos);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage());
             }
-            double[] logprobs = new Scorer(new GPT2Model(dir.weights())).scoreTokens(tokens);
-            double sum = 0;
-            for (double lp : logprobs) sum += lp;
-            double nll = -sum / logprobs.length;
             Map<String, Object> result = new LinkedHashMap<>();
-            result.put("token_ids", tokens);
-            result.put("logprobs", logprobs);
-            result.put("nll", nll);
-            result.put("perplexity", Math.exp(nll));
+            result.put("token_ids", score.tokens());
+            result.put("logprobs", score.logprobs());
+            result.put("nll", score.nll());
+            result.put("perplexity", score.perplexity());
             spec.commandLine().getOut().println(Json.write(result));
             return 0;
         }

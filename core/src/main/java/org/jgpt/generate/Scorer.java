@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.jgpt.model.GPT2Model;
 import org.jgpt.model.KVCache;
+import org.jgpt.tokenizer.Tokenizer;
 
 /**
  * Log-probabilities of continuations given contexts: the primitive of every zero-shot evaluation. Requests are
@@ -33,8 +34,43 @@ public final class Scorer {
         }
     }
 
+    /**
+     * A whole text's score, as {@code jgpt score} prints it.
+     *
+     * @param tokens   the text's tokens, after {@code <|endoftext|>} when asked for
+     * @param logprobs log p(tokens[i + 1] | tokens[..i]), natural log
+     */
+    public record TextScore(int[] tokens, double[] logprobs) {
+        /** The mean negative log-probability of the scored tokens. */
+        public double nll() {
+            double sum = 0;
+            for (double lp : logprobs) sum += lp;
+            return -sum / logprobs.length;
+        }
+
+        public double perplexity() {
+            return Math.exp(nll());
+        }
+    }
+
     public Scorer(GPT2Model model) {
         this.model = model;
+    }
+
+    /**
+     * Scores every token of {@code text} after its first, or with {@code bos} every token after {@code <|endoftext|>}
+     * put first. The text needs two tokens, or one with {@code bos}.
+     */
+    public TextScore scoreText(Tokenizer tokenizer, String text, boolean bos) {
+        int[] encoded = tokenizer.encode(text);
+        int[] tokens = new int[encoded.length + (bos ? 1 : 0)];
+        if (bos) tokens[0] = tokenizer.endOfText();
+        System.arraycopy(encoded, 0, tokens, bos ? 1 : 0, encoded.length);
+        if (tokens.length < 2) {
+            throw new IllegalArgumentException("the text has " + encoded.length + " token(s): scoring needs 2"
+                    + (bos ? "" : ", or 1 with <|endoftext|> put first"));
+        }
+        return new TextScore(tokens, scoreTokens(tokens));
     }
 
     /**

@@ -269,29 +269,18 @@ public final class Server implements AutoCloseable {
         String text = request.string("text");
         boolean bos = request.bool("bos", false);
         request.rejectOthers();
-        int[] encoded = tokenizer.encode(text);
-        int[] tokens = new int[encoded.length + (bos ? 1 : 0)];
-        if (bos) tokens[0] = tokenizer.endOfText();
-        System.arraycopy(encoded, 0, tokens, bos ? 1 : 0, encoded.length);
-        if (tokens.length < 2) {
-            throw new IllegalArgumentException("'text' has " + encoded.length + " token(s): scoring needs 2"
-                    + (bos ? "" : " (or 1 with \"bos\": true)"));
-        }
-        double[] logprobs;
+        Scorer.TextScore score;
         modelLock.lock();
         try {
-            logprobs = scorer.scoreTokens(tokens);
+            score = scorer.scoreText(tokenizer, text, bos);
         } finally {
             modelLock.unlock();
         }
-        double sum = 0;
-        for (double lp : logprobs) sum += lp;
-        double nll = -sum / logprobs.length;
         Map<String, Object> result = new LinkedHashMap<>();
-        result.put("token_ids", tokens);
-        result.put("logprobs", logprobs);
-        result.put("nll", nll);
-        result.put("perplexity", Math.exp(nll));
+        result.put("token_ids", score.tokens());
+        result.put("logprobs", score.logprobs());
+        result.put("nll", score.nll());
+        result.put("perplexity", score.perplexity());
         return result;
     }
 
