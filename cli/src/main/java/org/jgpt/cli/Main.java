@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jgpt",
         mixinStandardHelpOptions = true,
         version = "jgpt 0.1.0",
-        description = "GPT-2 in pure Java: tokenize, generate, score, train and evaluate.",
+        description = "GPT-2 in pure Java: tokenize, generate, score, serve, train and evaluate.",
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
