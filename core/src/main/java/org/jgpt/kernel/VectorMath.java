@@ -63,7 +63,10 @@ final class VectorMath {
     private static final VectorMask<Float> ODD_QUARTERS = VectorMask.fromLong(F, oddBlocks(F.length() / 4));
     private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(F, i -> i ^ (F.length() / 2));
     private static final VectorShuffle<Float> SWAP_QUARTERS = VectorShuffle.fromOp(F, i -> i ^ (F.length() / 4));
-    /** Lane 4k + j takes lane 4k + j of the first of the four operands, rearranged so that lane j holds block j. */
+    /**
+     * After sum4's folds each quarter of the lanes holds one vector's sum in its first lane, in the order a, c, b, d;
+     * this brings those four lanes to lanes 0 to 3 as a, b, c, d.
+     */
     private static final VectorShuffle<Float> FIRST_OF_BLOCKS = VectorShuffle.fromOp(F,
             i -> i < 4 ? new int[] {0, 2, 1, 3}[i] * (F.length() / 4) : i);
 
