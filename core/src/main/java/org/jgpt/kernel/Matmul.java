@@ -1,6 +1,7 @@
 package org.jgpt.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -45,6 +46,10 @@ public final class Matmul {
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[PANELS_PER_TASK * KC * NB]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
+    /** Weight rows up to this many elements take the flat decode loop in the Conv1D form (see the streaming loops). */
+    private static final int FLAT_ROW_MAX = 1024;
+    private static final ThreadLocal<float[]> FLAT_SUMS = ThreadLocal.withInitial(() -> new float[FLAT_ROW_MAX]);
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private Matmul() {}
 
@@ -268,7 +273,11 @@ public final class Matmul {
             int to = (int) ((long) inDim * (slice + 1) / slices);
             int grouped = weight.dtype() == DType.F16 ? from : from + (to - from) / 4 * 4;
             MemorySegment acc = partial.asSlice(slice * sliceBytes, sliceBytes);
-            addRows4(acc, padded, in, rows, inDim, weight, outDim, from, grouped);
+            if (rows == 1 && outDim % L == 0 && outDim <= FLAT_ROW_MAX && grouped > from) {
+                addRows4Flat(acc, in, weight, outDim, from, grouped);
+            } else {
+                addRows4(acc, padded, in, rows, inDim, weight, outDim, from, grouped);
+            }
             addRows2(acc, padded, in, rows, inDim, weight, outDim, grouped, to);
         });
         for (int r = 0; r < rows; r++) {
@@ -301,10 +310,13 @@ public final class Matmul {
      * - The operand read beside the weights (partial sums, or the input) is off-heap and the weight load is fma's
      *   first argument: then C2 folds the weight load into vfmadd231ps. With a heap array in the same expression it
      *   does not, and the extra instructions per cache line cost another tenth.
-     * - Dot products for one row of x (the LM head, decoding one sequence) run as one flat loop over the task's
-     *   streams, stepping to the next weight row with a branch inside it. A loop per weight row ends every 48 vectors
-     *   (768-wide rows): at 60-100 GB/s that cost the LM head a tenth of the bandwidth. The Conv1D form gained
-     *   nothing from the same change (its 2304- and 3072-wide rows lost a tenth), so it keeps a loop per row.
+     * - For one row of x (decoding one sequence), short weight rows run as one flat loop over the task's streams,
+     *   stepping to the next weight row with a branch inside it. A loop per 768-wide row ends every 48 vectors: at
+     *   60-100 GB/s that cost the LM head a tenth of the bandwidth, and the Conv1D projections as much at 40-60 GB/s.
+     *   The Conv1D form's flat loop keeps its partial sums in a heap array: their index restarts at every row, so
+     *   C2 cannot hoist an off-heap segment's bounds, liveness and read-only checks out of the loop, while an array
+     *   needs one compare (the weight load then stays out of the fma, which matters less). On 2304- and 3072-wide
+     *   rows the flat loop lost a tenth, so rows over {@value #FLAT_ROW_MAX} elements keep a loop per row.
      */
 
     /**
@@ -343,6 +355,40 @@ public final class Matmul {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #addRows4} for one row of x and at most {@value #FLAT_ROW_MAX} outputs, a multiple of the vector length,
+     * as one flat loop over the four streams (each a quarter of the rows, contiguous in memory), summing into a
+     * heap array that is then copied to {@code acc}.
+     */
+    private static void addRows4Flat(MemorySegment acc, float[] x, Tensor weight, int outDim, int from, int to) {
+        DType type = weight.dtype();
+        float[] sums = FLAT_SUMS.get();
+        Arrays.fill(sums, 0, outDim, 0f);
+        int q = (to - from) / 4;
+        long elements = (long) q * outDim, bytes = elements * type.bytes, start = (long) from * outDim * type.bytes;
+        MemorySegment w0 = weight.data().asSlice(start, bytes), w1 = weight.data().asSlice(start + bytes, bytes);
+        MemorySegment w2 = weight.data().asSlice(start + 2 * bytes, bytes);
+        MemorySegment w3 = weight.data().asSlice(start + 3 * bytes, bytes);
+        int i = from, o = 0;
+        FloatVector v0 = FloatVector.broadcast(F, x[i]), v1 = FloatVector.broadcast(F, x[i + q]);
+        FloatVector v2 = FloatVector.broadcast(F, x[i + 2 * q]), v3 = FloatVector.broadcast(F, x[i + 3 * q]);
+        for (long e = 0; e < elements; e += L) {
+            FloatVector s = v0.fma(Lanes.load(type, w0, e), FloatVector.fromArray(F, sums, o));
+            s = v1.fma(Lanes.load(type, w1, e), s);
+            s = v2.fma(Lanes.load(type, w2, e), s);
+            v3.fma(Lanes.load(type, w3, e), s).intoArray(sums, o);
+            o += L;
+            if (o == outDim && ++i < from + q) { // the next weight row of each stream
+                o = 0;
+                v0 = FloatVector.broadcast(F, x[i]);
+                v1 = FloatVector.broadcast(F, x[i + q]);
+                v2 = FloatVector.broadcast(F, x[i + 2 * q]);
+                v3 = FloatVector.broadcast(F, x[i + 3 * q]);
+            }
+        }
+        MemorySegment.copy(sums, 0, acc, FLOAT_LE, 0, outDim);
     }
 
     /**

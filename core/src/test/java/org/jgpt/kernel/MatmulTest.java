@@ -17,9 +17,9 @@ class MatmulTest {
     private static final int[] ROWS = {1, 2, 5, 8, 9, 13, 32}; // both sides of the streaming/GEMM switch (8)
     /**
      * Remainders of the vector width and of the four- and two-row passes; {40, 601}'s transposed product splits its
-     * outputs over several tasks, as the LM head's do. At one row, transposed products whose inDim is whole vectors take
-     * decoding's flat loop: {96, 160}, {32, 50} with outputs left over for the one-row pass, {16, 33} with weight rows
-     * of a single vector; {50, 32} leaves rows over for the two-row pass of the untransposed product.
+     * outputs over several tasks, as the LM head's do. At one row, weight rows of whole vectors take decoding's flat loops:
+     * {96, 160} both ways; {50, 32} with weight rows left over for the two-row pass, {32, 50} with outputs left over
+     * for the one-row pass; {16, 33} transposed, with weight rows of a single vector.
      */
     private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}, {40, 601}, {96, 160},
             {50, 32}, {32, 50}};
