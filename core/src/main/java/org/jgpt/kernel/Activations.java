@@ -29,19 +29,30 @@ public final class Activations {
         }
     }
 
+    /*
+     * The loops below run whole vectors and mask only the last, partial one: with a mask on every vector, GELU took
+     * 4% of a 512-token prefill's profile samples, against 1.6% now.
+     */
+
     private static void gelu(float[] out, float[] in, int from, int to) {
-        for (int i = from; i < to; i += L) {
+        int i = from;
+        for (; i <= to - L; i += L) gelu(FloatVector.fromArray(F, in, i)).intoArray(out, i);
+        if (i < to) {
             VectorMask<Float> valid = F.indexInRange(i, to);
-            FloatVector x = FloatVector.fromArray(F, in, i, valid);
-            FloatVector u = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-            FloatVector e = VectorMath.exp(u.mul(-2f));
-            x.div(e.add(1f)).intoArray(out, i, valid);
+            gelu(FloatVector.fromArray(F, in, i, valid)).intoArray(out, i, valid);
         }
+    }
+
+    private static FloatVector gelu(FloatVector x) {
+        FloatVector u = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+        return x.div(VectorMath.exp(u.mul(-2f)).add(1f));
     }
 
     /** {@code acc[i] += x[i]} for the first {@code n} elements. */
     public static void add(float[] acc, float[] x, int n) {
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, acc, i).add(FloatVector.fromArray(F, x, i)).intoArray(acc, i);
+        if (i < n) {
             VectorMask<Float> valid = F.indexInRange(i, n);
             FloatVector.fromArray(F, acc, i, valid).add(FloatVector.fromArray(F, x, i, valid)).intoArray(acc, i, valid);
         }
@@ -50,7 +61,9 @@ public final class Activations {
     /** In-place softmax of {@code x[offset, offset + n)}, shifted by the maximum so that exp cannot overflow. */
     public static void softmax(float[] x, int offset, int n) {
         float inv = 1f / expShifted(x, offset, n, max(x, offset, n));
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, x, offset + i).mul(inv).intoArray(x, offset + i);
+        if (i < n) {
             VectorMask<Float> valid = F.indexInRange(i, n);
             FloatVector.fromArray(F, x, offset + i, valid).mul(inv).intoArray(x, offset + i, valid);
         }
@@ -59,7 +72,9 @@ public final class Activations {
     /** The largest of {@code x[offset, offset + n)}, {@code n > 0}. */
     static float max(float[] x, int offset, int n) {
         FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (; i <= n - L; i += L) maxes = maxes.max(FloatVector.fromArray(F, x, offset + i));
+        if (i < n) {
             VectorMask<Float> valid = F.indexInRange(i, n);
             maxes = maxes.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, offset + i, valid), valid);
         }
@@ -69,7 +84,13 @@ public final class Activations {
     /** Replaces {@code x[offset, offset + n)} by {@code exp(x - shift)}; returns their sum. */
     static float expShifted(float[] x, int offset, int n, float shift) {
         FloatVector sums = FloatVector.zero(F);
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, offset + i).sub(shift));
+            e.intoArray(x, offset + i);
+            sums = sums.add(e);
+        }
+        if (i < n) {
             VectorMask<Float> valid = F.indexInRange(i, n);
             FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, offset + i, valid).sub(shift));
             e.intoArray(x, offset + i, valid);
