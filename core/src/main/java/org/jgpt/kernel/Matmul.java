@@ -293,6 +293,15 @@ public final class Matmul {
         }
     }
 
+    /**
+     * Stream {@code k} of the four a flat loop reads from weight rows {@code first ..} of a {@code [rows, width]}
+     * weight: rows {@code first + k q .. first + (k + 1) q - 1}, contiguous, as one segment.
+     */
+    private static MemorySegment stream(Tensor weight, int first, int q, int width, int k) {
+        long bytes = (long) q * width * weight.dtype().bytes;
+        return weight.data().asSlice((long) first * width * weight.dtype().bytes + k * bytes, bytes);
+    }
+
     /** Row {@code row} of a {@code [rows, width]} weight, as its own segment (see {@link Lanes#load(DType, MemorySegment, long)}). */
     private static MemorySegment row(Tensor weight, long row, int width) {
         long bytes = (long) width * weight.dtype().bytes;
@@ -367,10 +376,9 @@ public final class Matmul {
         float[] sums = FLAT_SUMS.get();
         Arrays.fill(sums, 0, outDim, 0f);
         int q = (to - from) / 4;
-        long elements = (long) q * outDim, bytes = elements * type.bytes, start = (long) from * outDim * type.bytes;
-        MemorySegment w0 = weight.data().asSlice(start, bytes), w1 = weight.data().asSlice(start + bytes, bytes);
-        MemorySegment w2 = weight.data().asSlice(start + 2 * bytes, bytes);
-        MemorySegment w3 = weight.data().asSlice(start + 3 * bytes, bytes);
+        long elements = (long) q * outDim;
+        MemorySegment w0 = stream(weight, from, q, outDim, 0), w1 = stream(weight, from, q, outDim, 1);
+        MemorySegment w2 = stream(weight, from, q, outDim, 2), w3 = stream(weight, from, q, outDim, 3);
         int i = from, o = 0;
         FloatVector v0 = FloatVector.broadcast(F, x[i]), v1 = FloatVector.broadcast(F, x[i + q]);
         FloatVector v2 = FloatVector.broadcast(F, x[i + 2 * q]), v3 = FloatVector.broadcast(F, x[i + 3 * q]);
@@ -491,10 +499,9 @@ public final class Matmul {
     private static void dotRows4Flat(float[] out, MemorySegment x, Tensor weight, int inDim, int o0, int o1) {
         DType type = weight.dtype();
         int q = (o1 - o0) / 4;
-        long elements = (long) q * inDim, bytes = elements * type.bytes, start = (long) o0 * inDim * type.bytes;
-        MemorySegment w0 = weight.data().asSlice(start, bytes), w1 = weight.data().asSlice(start + bytes, bytes);
-        MemorySegment w2 = weight.data().asSlice(start + 2 * bytes, bytes);
-        MemorySegment w3 = weight.data().asSlice(start + 3 * bytes, bytes);
+        long elements = (long) q * inDim;
+        MemorySegment w0 = stream(weight, o0, q, inDim, 0), w1 = stream(weight, o0, q, inDim, 1);
+        MemorySegment w2 = stream(weight, o0, q, inDim, 2), w3 = stream(weight, o0, q, inDim, 3);
         FloatVector zero = FloatVector.zero(F), a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         int i = 0, o = o0;
         for (long e = 0; e < elements; e += L) {
