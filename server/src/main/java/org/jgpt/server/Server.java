@@ -110,35 +110,41 @@ public final class Server implements AutoCloseable {
         }
     }
 
+    /** What answers one path, and the one HTTP method it takes. */
+    private record Endpoint(String method, Action action) {}
+
+    private interface Action {
+        void answer(HttpExchange exchange) throws IOException;
+    }
+
     private void route(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
-        String method = exchange.getRequestMethod();
-        boolean post = switch (path) {
-            case "/health", "/v1/models" -> false;
-            case "/v1/completions", "/v1/score", "/tokenize", "/detokenize" -> true;
+        Endpoint endpoint = switch (path) {
+            case "/health" -> new Endpoint("GET", e -> sendJson(e, 200, Map.of("status", "ok")));
+            case "/v1/models" -> new Endpoint("GET", e -> sendJson(e, 200, models()));
+            case "/v1/completions" -> new Endpoint("POST", e -> complete(e, new Fields(readBody(e))));
+            case "/v1/score" -> new Endpoint("POST", e -> sendJson(e, 200, score(new Fields(readBody(e)))));
+            case "/tokenize" -> new Endpoint("POST", e -> sendJson(e, 200, tokenize(new Fields(readBody(e)))));
+            case "/detokenize" -> new Endpoint("POST", e -> sendJson(e, 200, detokenize(new Fields(readBody(e)))));
             default -> throw new HttpError(404, "no such endpoint: " + path);
         };
-        if (!method.equals(post ? "POST" : "GET")) {
-            exchange.getResponseHeaders().set("Allow", post ? "POST" : "GET");
-            throw new HttpError(405, path + " takes " + (post ? "POST" : "GET") + ", not " + method);
+        String method = exchange.getRequestMethod();
+        if (!method.equals(endpoint.method())) {
+            exchange.getResponseHeaders().set("Allow", endpoint.method());
+            throw new HttpError(405, path + " takes " + endpoint.method() + ", not " + method);
         }
-        switch (path) {
-            case "/health" -> sendJson(exchange, 200, Map.of("status", "ok"));
-            case "/v1/models" -> {
-                Map<String, Object> model = new LinkedHashMap<>();
-                model.put("id", modelName);
-                model.put("object", "model");
-                model.put("owned_by", "jgpt");
-                Map<String, Object> list = new LinkedHashMap<>();
-                list.put("object", "list");
-                list.put("data", List.of(model));
-                sendJson(exchange, 200, list);
-            }
-            case "/v1/completions" -> complete(exchange, new Fields(readBody(exchange)));
-            case "/v1/score" -> sendJson(exchange, 200, score(new Fields(readBody(exchange))));
-            case "/tokenize" -> sendJson(exchange, 200, tokenize(new Fields(readBody(exchange))));
-            default -> sendJson(exchange, 200, detokenize(new Fields(readBody(exchange))));
-        }
+        endpoint.action().answer(exchange);
+    }
+
+    private Map<String, Object> models() {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("id", modelName);
+        model.put("object", "model");
+        model.put("owned_by", "jgpt");
+        Map<String, Object> list = new LinkedHashMap<>();
+        list.put("object", "list");
+        list.put("data", List.of(model));
+        return list;
     }
 
     private void complete(HttpExchange exchange, Fields request) throws IOException {
