@@ -46,10 +46,8 @@ public final class Matmul {
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[PANELS_PER_TASK * KC * NB]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
-    /** Weight rows up to this many elements take the flat decode loop in the Conv1D form (see the streaming loops). */
-    private static final int FLAT_ROW_MAX = 1024;
-    private static final ThreadLocal<float[]> FLAT_SUMS = ThreadLocal.withInitial(() -> new float[FLAT_ROW_MAX]);
-    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** The one-row Conv1D loop's partial sums, each slice's in its own stretch with a page between (see the streaming loops). */
+    private static final ThreadLocal<float[]> ROW_SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
     private Matmul() {}
 
@@ -265,6 +263,10 @@ public final class Matmul {
      */
     private static void streamRows(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
         int slices = Math.max(1, Math.min(Parallel.threads(), inDim / 64));
+        if (rows == 1 && outDim % L == 0 && weight.dtype() != DType.F16) {
+            streamRow(out, in, weight, bias, inDim, outDim, slices);
+            return;
+        }
         int padded = (outDim + L - 1) / L * L;
         long sliceBytes = (long) rows * padded * Float.BYTES;
         MemorySegment partial = OffHeapScratch.SUMS.get().zeroed(slices * sliceBytes);
@@ -273,11 +275,7 @@ public final class Matmul {
             int to = (int) ((long) inDim * (slice + 1) / slices);
             int grouped = weight.dtype() == DType.F16 ? from : from + (to - from) / 4 * 4;
             MemorySegment acc = partial.asSlice(slice * sliceBytes, sliceBytes);
-            if (rows == 1 && outDim % L == 0 && outDim <= FLAT_ROW_MAX && grouped > from) {
-                addRows4Flat(acc, in, weight, outDim, from, grouped);
-            } else {
-                addRows4(acc, padded, in, rows, inDim, weight, outDim, from, grouped);
-            }
+            addRows4(acc, padded, in, rows, inDim, weight, outDim, from, grouped);
             addRows2(acc, padded, in, rows, inDim, weight, outDim, grouped, to);
         });
         for (int r = 0; r < rows; r++) {
@@ -294,7 +292,25 @@ public final class Matmul {
     }
 
     /**
-     * Stream {@code k} of the four a flat loop reads from weight rows {@code first ..} of a {@code [rows, width]}
+     * {@link #streamRows} for one row of x (decoding one sequence), F32 or BF16, {@code outDim} a multiple of the
+     * vector length: each slice of weight rows runs {@link #addRows2Flat} into its own partial sums on the heap.
+     */
+    private static void streamRow(float[] out, float[] in, Tensor weight, float[] bias, int inDim, int outDim, int slices) {
+        int stride = (outDim + 1023) / 1024 * 1024 + 1024;
+        float[] sums = ROW_SUMS.get();
+        if (sums.length < slices * stride) ROW_SUMS.set(sums = new float[slices * stride]);
+        float[] partial = sums;
+        Parallel.forEach(slices, slice -> addRows2Flat(partial, slice * stride, in, weight, outDim,
+                (int) ((long) inDim * slice / slices), (int) ((long) inDim * (slice + 1) / slices)));
+        for (int o = 0; o < outDim; o += L) {
+            FloatVector sum = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, o);
+            for (int slice = 0; slice < slices; slice++) sum = sum.add(FloatVector.fromArray(F, partial, slice * stride + o));
+            sum.intoArray(out, o);
+        }
+    }
+
+    /**
+     * Stream {@code k} of those a flat loop reads from weight rows {@code first ..} of a {@code [rows, width]}
      * weight: rows {@code first + k q .. first + (k + 1) q - 1}, contiguous, as one segment.
      */
     private static MemorySegment stream(Tensor weight, int first, int q, int width, int k) {
@@ -319,13 +335,15 @@ public final class Matmul {
      * - The operand read beside the weights (partial sums, or the input) is off-heap and the weight load is fma's
      *   first argument: then C2 folds the weight load into vfmadd231ps. With a heap array in the same expression it
      *   does not, and the extra instructions per cache line cost another tenth.
-     * - For one row of x (decoding one sequence), short weight rows run as one flat loop over the task's streams,
-     *   stepping to the next weight row with a branch inside it. A loop per 768-wide row ends every 48 vectors: at
-     *   60-100 GB/s that cost the LM head a tenth of the bandwidth, and the Conv1D projections as much at 40-60 GB/s.
-     *   The Conv1D form's flat loop keeps its partial sums in a heap array: their index restarts at every row, so
-     *   C2 cannot hoist an off-heap segment's bounds, liveness and read-only checks out of the loop, while an array
-     *   needs one compare (the weight load then stays out of the fma, which matters less). On 2304- and 3072-wide
-     *   rows the flat loop lost a tenth, so rows over {@value #FLAT_ROW_MAX} elements keep a loop per row.
+     * - For one row of x (decoding one sequence), weight rows of whole vectors run as one flat loop over the task's
+     *   streams, stepping to the next weight row with a branch inside it. A loop per 768-wide row ends every 48
+     *   vectors: at 60-100 GB/s that cost the LM head a tenth of the bandwidth, and the Conv1D projections as much at
+     *   40-60 GB/s. The Conv1D form's flat loop keeps its partial sums in a heap array: their index restarts at every
+     *   row, so C2 cannot hoist an off-heap segment's bounds, liveness and read-only checks out of the loop, while an
+     *   array needs one compare (the weight load then stays out of the fma, which matters less). It reads two streams,
+     *   not four: at 73-79 GB/s, in one process with the four-stream version, the four Conv1D kinds together went from
+     *   0.85-0.87 of a plain read to 0.91-0.92, the 768-wide ones from 0.79-0.88 to 0.91-1.00. The slices' sums lie a
+     *   page apart: packed end to end, the 3072-wide fc fell to 0.65-0.71 of a plain read.
      */
 
     /**
@@ -367,36 +385,34 @@ public final class Matmul {
     }
 
     /**
-     * {@link #addRows4} for one row of x and at most {@value #FLAT_ROW_MAX} outputs, a multiple of the vector length,
-     * as one flat loop over the four streams (each a quarter of the rows, contiguous in memory), summing into a
-     * heap array that is then copied to {@code acc}.
+     * {@code sums[base + o] = sum_i x[i] * weight[i, o]} over weight rows {@code from <= i < to}, for one row of x, as
+     * one flat loop over two streams (each half of the rows, contiguous in memory); an odd last row follows alone.
      */
-    private static void addRows4Flat(MemorySegment acc, float[] x, Tensor weight, int outDim, int from, int to) {
+    private static void addRows2Flat(float[] sums, int base, float[] x, Tensor weight, int outDim, int from, int to) {
         DType type = weight.dtype();
-        float[] sums = FLAT_SUMS.get();
-        Arrays.fill(sums, 0, outDim, 0f);
-        int q = (to - from) / 4;
+        Arrays.fill(sums, base, base + outDim, 0f);
+        int q = (to - from) / 2;
         long elements = (long) q * outDim;
         MemorySegment w0 = stream(weight, from, q, outDim, 0), w1 = stream(weight, from, q, outDim, 1);
-        MemorySegment w2 = stream(weight, from, q, outDim, 2), w3 = stream(weight, from, q, outDim, 3);
-        int i = from, o = 0;
+        int i = from, o = base, end = base + outDim;
         FloatVector v0 = FloatVector.broadcast(F, x[i]), v1 = FloatVector.broadcast(F, x[i + q]);
-        FloatVector v2 = FloatVector.broadcast(F, x[i + 2 * q]), v3 = FloatVector.broadcast(F, x[i + 3 * q]);
         for (long e = 0; e < elements; e += L) {
             FloatVector s = v0.fma(Lanes.load(type, w0, e), FloatVector.fromArray(F, sums, o));
-            s = v1.fma(Lanes.load(type, w1, e), s);
-            s = v2.fma(Lanes.load(type, w2, e), s);
-            v3.fma(Lanes.load(type, w3, e), s).intoArray(sums, o);
+            v1.fma(Lanes.load(type, w1, e), s).intoArray(sums, o);
             o += L;
-            if (o == outDim && ++i < from + q) { // the next weight row of each stream
-                o = 0;
+            if (o == end && ++i < from + q) { // the next weight row of each stream
+                o = base;
                 v0 = FloatVector.broadcast(F, x[i]);
                 v1 = FloatVector.broadcast(F, x[i + q]);
-                v2 = FloatVector.broadcast(F, x[i + 2 * q]);
-                v3 = FloatVector.broadcast(F, x[i + 3 * q]);
             }
         }
-        MemorySegment.copy(sums, 0, acc, FLOAT_LE, 0, outDim);
+        if ((to - from) % 2 != 0) {
+            MemorySegment w = row(weight, to - 1, outDim);
+            FloatVector v = FloatVector.broadcast(F, x[to - 1]);
+            for (int c = 0; c < outDim; c += L) {
+                v.fma(Lanes.load(type, w, c), FloatVector.fromArray(F, sums, base + c)).intoArray(sums, base + c);
+            }
+        }
     }
 
     /**

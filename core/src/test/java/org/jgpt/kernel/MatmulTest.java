@@ -18,11 +18,12 @@ class MatmulTest {
     /**
      * Remainders of the vector width and of the four- and two-row passes; {40, 601}'s transposed product splits its
      * outputs over several tasks, as the LM head's do. At one row, weight rows of whole vectors take decoding's flat loops:
-     * {96, 160} both ways; {50, 32} with weight rows left over for the two-row pass, {32, 50} with outputs left over
-     * for the one-row pass; {16, 33} transposed, with weight rows of a single vector.
+     * {96, 160} both ways; {50, 32} and {3, 16}, {129, 48} (two slices, the second with an odd weight row left over)
+     * in the Conv1D form, {32, 50} with outputs left over for the one-row pass; {16, 33} transposed, with weight rows
+     * of a single vector.
      */
     private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}, {40, 601}, {96, 160},
-            {50, 32}, {32, 50}};
+            {50, 32}, {32, 50}, {3, 16}, {129, 48}};
 
     @ParameterizedTest
     @EnumSource(DType.class)
