@@ -46,6 +46,8 @@ public final class Matmul {
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[PANELS_PER_TASK * KC * NB]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
+    /** Weight rows up to this many elements take the flat decode loop in the Conv1D form (see the streaming loops). */
+    private static final int FLAT_ROW_MAX = 1024;
     /** The one-row Conv1D loop's partial sums, each slice's in its own stretch with a page between (see the streaming loops). */
     private static final ThreadLocal<float[]> ROW_SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -263,7 +265,7 @@ public final class Matmul {
      */
     private static void streamRows(float[] out, float[] in, Tensor weight, float[] bias, int rows, int inDim, int outDim) {
         int slices = Math.max(1, Math.min(Parallel.threads(), inDim / 64));
-        if (rows == 1 && outDim % L == 0 && weight.dtype() != DType.F16) {
+        if (rows == 1 && outDim % L == 0 && outDim <= FLAT_ROW_MAX && weight.dtype() != DType.F16) {
             streamRow(out, in, weight, bias, inDim, outDim, slices);
             return;
         }
@@ -293,7 +295,7 @@ public final class Matmul {
 
     /**
      * {@link #streamRows} for one row of x (decoding one sequence), F32 or BF16, {@code outDim} a multiple of the
-     * vector length: each slice of weight rows runs {@link #addRows2Flat} into its own partial sums on the heap.
+     * vector length and at most {@value #FLAT_ROW_MAX}: each slice of weight rows runs {@link #addRows2Flat} into its own partial sums on the heap.
      */
     private static void streamRow(float[] out, float[] in, Tensor weight, float[] bias, int inDim, int outDim, int slices) {
         int stride = (outDim + 1023) / 1024 * 1024 + 1024;
@@ -341,9 +343,11 @@ public final class Matmul {
      *   40-60 GB/s. The Conv1D form's flat loop keeps its partial sums in a heap array: their index restarts at every
      *   row, so C2 cannot hoist an off-heap segment's bounds, liveness and read-only checks out of the loop, while an
      *   array needs one compare (the weight load then stays out of the fma, which matters less). It reads two streams,
-     *   not four: at 73-79 GB/s, in one process with the four-stream version, the four Conv1D kinds together went from
-     *   0.85-0.87 of a plain read to 0.91-0.92, the 768-wide ones from 0.79-0.88 to 0.91-1.00. The slices' sums lie a
-     *   page apart: packed end to end, the 3072-wide fc fell to 0.65-0.71 of a plain read.
+     *   not four: at 73-79 GB/s, in one process with the four-stream version, the 768-wide rows went from 0.79-0.88
+     *   of a plain read to 0.91-1.00. The slices' sums lie a page apart: packed end to end, they ran slower still.
+     *   Rows over {@value #FLAT_ROW_MAX} elements keep the loop per row: at 72-78 GB/s the flat loop read qkv's
+     *   2304-wide rows at 0.78-0.87 of a plain read and fc's 3072-wide ones at 0.71-0.77, the loop per row at
+     *   0.88-0.96 and 0.86-0.92.
      */
 
     /**
