@@ -33,9 +33,11 @@ public final class Generator {
      * @param promptTokens the prompt as fed (its last tokens only, when truncated)
      * @param tokens       the generated tokens, without {@code <|endoftext|>} (with those of a stop string)
      * @param text         the generated text, up to a stop string
+     * @param logprobs     each generated token's log-probability and its step's most likely tokens, when asked for
+     *                     (see {@link #generateTokens}); otherwise empty
      */
     public record Completion(int sequence, int prompt, int sample, int[] promptTokens, int[] tokens, String text,
-                             FinishReason reason) {}
+                             FinishReason reason, List<TokenLogprob> logprobs) {}
 
     public Generator(GPT2Model model, Tokenizer tokenizer) {
         this.model = model;
@@ -44,10 +46,25 @@ public final class Generator {
 
     /** Generates {@code options.samples()} continuations of each prompt; an empty prompt starts from {@code <|endoftext|>}. */
     public List<Completion> generate(List<String> prompts, GenerationOptions options, Listener listener) {
+        return generateTokens(prompts.stream().map(tokenizer::encode).toList(), options, -1, listener);
+    }
+
+    /**
+     * {@link #generate} from prompts already tokenized. With {@code logprobs >= 0} each completion also carries its
+     * tokens' log-probabilities under the model, each with the {@code logprobs} most likely tokens of its step.
+     */
+    public List<Completion> generateTokens(List<int[]> prompts, GenerationOptions options, int logprobs,
+                                           Listener listener) {
         int vocab = model.config().vocabSize();
         List<int[]> promptTokens = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
-            int[] tokens = prompts.get(p).isEmpty() ? new int[] {tokenizer.endOfText()} : tokenizer.encode(prompts.get(p));
+            int[] tokens = prompts.get(p).length == 0 ? new int[] {tokenizer.endOfText()} : prompts.get(p);
+            for (int token : tokens) {
+                if (token < 0 || token >= vocab) {
+                    throw new IllegalArgumentException("prompt " + (p + 1) + ": token " + token
+                            + " is outside the vocabulary [0, " + vocab + ")");
+                }
+            }
             promptTokens.add(fitContext(p, tokens, options));
         }
 
@@ -55,7 +72,8 @@ public final class Generator {
         List<Sequence> sequences = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
             for (int s = 0; s < options.samples(); s++) {
-                sequences.add(new Sequence(sequences.size(), p, s, promptTokens.get(p), options, seeds.split()));
+                sequences.add(new Sequence(sequences.size(), p, s, promptTokens.get(p), options, logprobs,
+                        seeds.split()));
             }
         }
 
@@ -75,7 +93,9 @@ public final class Generator {
         while (true) {
             List<Sequence> next = new ArrayList<>(active.size());
             for (Sequence seq : active) {
-                seq.accept(seq.sampler.next(logits, rowOf[seq.index] * vocab), listener);
+                int offset = rowOf[seq.index] * vocab;
+                int token = seq.sampler.next(logits, offset);
+                seq.accept(token, logits, offset, listener);
                 if (seq.result == null) next.add(seq);
             }
             active = next;
@@ -118,12 +138,14 @@ public final class Generator {
         final Sampler sampler;
         final StreamingDecoder decoder = tokenizer.newStreamingDecoder();
         final int[] tokens;
+        final int logprobs;
+        final List<TokenLogprob> tokenLogprobs = new ArrayList<>();
         final StringBuilder text = new StringBuilder();
         int count;
         int emitted;
         Completion result;
 
-        Sequence(int index, int prompt, int sample, int[] promptTokens, GenerationOptions options,
+        Sequence(int index, int prompt, int sample, int[] promptTokens, GenerationOptions options, int logprobs,
                  SplittableRandom random) {
             this.index = index;
             this.prompt = prompt;
@@ -133,13 +155,18 @@ public final class Generator {
             this.cache = model.newCache(promptTokens.length + options.maxNewTokens() - 1);
             this.sampler = new Sampler(options, model.config().vocabSize(), random);
             this.tokens = new int[options.maxNewTokens()];
+            this.logprobs = logprobs;
             for (int token : promptTokens) sampler.see(token);
         }
 
-        void accept(int token, Listener listener) {
+        /** Takes {@code token}, drawn from the row of logits at {@code offset}. */
+        void accept(int token, float[] logits, int offset, Listener listener) {
             if (tokenizer.hasEndOfText() && token == tokenizer.endOfText()) {
                 finish(FinishReason.END_OF_TEXT, listener);
                 return;
+            }
+            if (logprobs >= 0) {
+                tokenLogprobs.add(TokenLogprob.of(logits, offset, model.config().vocabSize(), token, logprobs));
             }
             tokens[count++] = token;
             sampler.see(token);
@@ -166,7 +193,7 @@ public final class Generator {
             }
             emit(text.length(), listener);
             result = new Completion(index, prompt, sample, promptTokens, Arrays.copyOf(tokens, count), text.toString(),
-                    reason);
+                    reason, List.copyOf(tokenLogprobs));
             listener.onFinish(result);
         }
 

@@ -10,7 +10,7 @@ import org.jgpt.tokenizer.Tokenizer;
 /**
  * Log-probabilities of continuations given contexts: the primitive of every zero-shot evaluation. Requests are
  * batched through the model's ragged forward, and logits are computed only for the rows that predict continuation
- * tokens. Log-softmax runs in double.
+ * tokens. Log-softmax runs in double (see {@link TokenLogprob}).
  */
 public final class Scorer {
     /** Tokens fed to the model per forward call at most (a single longer request still runs alone). */
@@ -78,6 +78,49 @@ public final class Scorer {
      * a continuation alone longer than the context is an error.
      */
     public List<Score> score(List<Request> requests) {
+        List<Score> scores = new ArrayList<>(requests.size());
+        for (TokenLogprob[] continuation : logprobs(requests, 1)) {
+            double[] logprobs = new double[continuation.length];
+            boolean greedy = true;
+            for (int i = 0; i < continuation.length; i++) {
+                logprobs[i] = continuation[i].logprob();
+                greedy &= continuation[i].topTokens()[0] == continuation[i].token();
+            }
+            scores.add(new Score(logprobs, greedy));
+        }
+        return scores;
+    }
+
+    /**
+     * Log-probabilities of {@code tokens[1..]}, each given the tokens before it. A text longer than the context is
+     * scored in overlapping windows, each token seeing at least half a context of preceding tokens.
+     */
+    public double[] scoreTokens(int[] tokens) {
+        return tokenLogprobs(tokens, 0).stream().mapToDouble(TokenLogprob::logprob).toArray();
+    }
+
+    /** {@link #scoreTokens}, each token with the {@code top} most likely tokens at its position. */
+    public List<TokenLogprob> tokenLogprobs(int[] tokens, int top) {
+        if (tokens.length < 2) {
+            throw new IllegalArgumentException("scoring needs at least 2 tokens (got " + tokens.length + ")");
+        }
+        int window = model.config().nPositions();
+        int stride = Math.max(1, window / 2);
+        List<Request> requests = new ArrayList<>();
+        int scored = 1;
+        while (scored < tokens.length) {
+            int end = Math.min(tokens.length, scored == 1 ? window + 1 : scored + stride);
+            int begin = Math.max(0, end - 1 - window);
+            requests.add(new Request(Arrays.copyOfRange(tokens, begin, scored), Arrays.copyOfRange(tokens, scored, end)));
+            scored = end;
+        }
+        List<TokenLogprob> logprobs = new ArrayList<>(tokens.length - 1);
+        for (TokenLogprob[] scoredWindow : logprobs(requests, top)) logprobs.addAll(Arrays.asList(scoredWindow));
+        return logprobs;
+    }
+
+    /** Each request's continuation tokens, each with the {@code top} most likely tokens at its position. */
+    private List<TokenLogprob[]> logprobs(List<Request> requests, int top) {
         int context = model.config().nPositions();
         List<int[]> fed = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
@@ -97,7 +140,7 @@ public final class Scorer {
             fed.add(Arrays.copyOfRange(tokens, Math.max(0, tokens.length - 1 - context), tokens.length - 1));
         }
 
-        List<Score> scores = new ArrayList<>(requests.size());
+        List<TokenLogprob[]> logprobs = new ArrayList<>(requests.size());
         int first = 0;
         while (first < requests.size()) {
             int end = first;
@@ -105,13 +148,13 @@ public final class Scorer {
             while (end < requests.size() && (end == first || rows + fed.get(end).length <= ROWS_PER_BATCH)) {
                 rows += fed.get(end++).length;
             }
-            scoreBatch(requests.subList(first, end), fed.subList(first, end), scores);
+            scoreBatch(requests.subList(first, end), fed.subList(first, end), top, logprobs);
             first = end;
         }
-        return scores;
+        return logprobs;
     }
 
-    private void scoreBatch(List<Request> requests, List<int[]> fed, List<Score> scores) {
+    private void scoreBatch(List<Request> requests, List<int[]> fed, int top, List<TokenLogprob[]> logprobs) {
         int n = requests.size();
         int vocab = model.config().vocabSize();
         int[][] tokens = fed.toArray(new int[0][]);
@@ -129,60 +172,12 @@ public final class Scorer {
         int row = 0;
         for (Request r : requests) {
             int[] continuation = r.continuation();
-            double[] logprobs = new double[continuation.length];
-            boolean greedy = true;
+            TokenLogprob[] scored = new TokenLogprob[continuation.length];
             for (int i = 0; i < continuation.length; i++, row++) {
-                int offset = row * vocab;
-                logprobs[i] = logSoftmax(logits, offset, vocab, continuation[i]);
-                greedy &= argmax(logits, offset, vocab) == continuation[i];
+                scored[i] = TokenLogprob.of(logits, row * vocab, vocab, continuation[i], top);
             }
-            scores.add(new Score(logprobs, greedy));
+            logprobs.add(scored);
         }
-    }
-
-    /**
-     * Log-probabilities of {@code tokens[1..]}, each given the tokens before it. A text longer than the context is
-     * scored in overlapping windows, each token seeing at least half a context of preceding tokens.
-     */
-    public double[] scoreTokens(int[] tokens) {
-        if (tokens.length < 2) {
-            throw new IllegalArgumentException("scoring needs at least 2 tokens (got " + tokens.length + ")");
-        }
-        int window = model.config().nPositions();
-        int stride = Math.max(1, window / 2);
-        List<Request> requests = new ArrayList<>();
-        int scored = 1;
-        while (scored < tokens.length) {
-            int end = Math.min(tokens.length, scored == 1 ? window + 1 : scored + stride);
-            int begin = Math.max(0, end - 1 - window);
-            requests.add(new Request(Arrays.copyOfRange(tokens, begin, scored), Arrays.copyOfRange(tokens, scored, end)));
-            scored = end;
-        }
-        double[] logprobs = new double[tokens.length - 1];
-        int at = 0;
-        for (Score s : score(requests)) {
-            System.arraycopy(s.logprobs(), 0, logprobs, at, s.logprobs().length);
-            at += s.logprobs().length;
-        }
-        return logprobs;
-    }
-
-    /** log softmax(row)[target], in double with the max subtracted. */
-    static double logSoftmax(float[] logits, int offset, int n, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, logits[offset + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.exp(logits[offset + i] - max);
-        return logits[offset + target] - max - Math.log(sum);
-    }
-
-    /** Index of the largest logit (the first, on ties). */
-    static int argmax(float[] logits, int offset, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (logits[offset + i] > logits[offset + best]) best = i;
-        }
-        return best;
     }
 
     private static int[] concat(int[] a, int[] b) {

@@ -69,6 +69,42 @@ class ScorerFixtureTest {
         }));
     }
 
+    /**
+     * The five most likely tokens at each position: their log-probabilities equal PyTorch's five largest, in order,
+     * and each token's own PyTorch log-probability (values, not ids, are compared, so near-ties cannot flip the test).
+     */
+    @TestFactory
+    Stream<DynamicTest> mostLikelyTokensMatchPyTorchLogits() throws IOException {
+        int top = 5;
+        return Fixtures.variants().stream().map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> {
+            Fixtures.Expected expected = Fixtures.Expected.read(dir);
+            try (GPT2Weights weights = Checkpoints.load(dir)) {
+                Scorer scorer = new Scorer(new GPT2Model(weights));
+                for (int s = 0; s < expected.inputs().length; s++) {
+                    int[] tokens = expected.inputs()[s];
+                    List<TokenLogprob> scored = scorer.tokenLogprobs(tokens, top);
+                    assertEquals(tokens.length - 1, scored.size());
+                    for (int t = 1; t < tokens.length; t++) {
+                        float[] row = expected.logits()[s][t - 1];
+                        double logSum = row[0] - logSoftmax(row, 0);
+                        double[] reference = new double[row.length];
+                        for (int v = 0; v < row.length; v++) reference[v] = row[v] - logSum;
+                        double[] largest = Arrays.stream(reference).sorted().toArray();
+                        TokenLogprob lp = scored.get(t - 1);
+                        assertEquals(tokens[t], lp.token());
+                        assertEquals(reference[tokens[t]], lp.logprob(), TOLERANCE);
+                        assertEquals(top, lp.topTokens().length);
+                        for (int k = 0; k < top; k++) {
+                            String at = "sequence " + s + ", token " + t + ", rank " + k;
+                            assertEquals(largest[largest.length - 1 - k], lp.topLogprobs()[k], TOLERANCE, at);
+                            assertEquals(reference[lp.topTokens()[k]], lp.topLogprobs()[k], TOLERANCE, at);
+                        }
+                    }
+                }
+            }
+        }));
+    }
+
     @TestFactory
     Stream<DynamicTest> pytorchsGreedyContinuationIsGreedy() throws IOException {
         return Fixtures.variants().stream().map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> {

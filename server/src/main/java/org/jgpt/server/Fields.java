@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.jgpt.io.Json;
 
 /**
@@ -58,6 +59,31 @@ final class Fields {
             return texts;
         }
         throw new IllegalArgumentException("'" + name + "' must be a string or a list of strings");
+    }
+
+    /**
+     * A prompt in any of OpenAI's forms: a string, a list of strings, a list of token ids, or a list of lists of token
+     * ids; as token ids, with strings encoded by {@code encode}. Null when the field is missing.
+     */
+    List<int[]> prompts(String name, Function<String, int[]> encode) {
+        Object value = get(name);
+        if (value == null) return null;
+        String expected = "'" + name + "' must be a string, a list of strings, a list of token ids or a list of lists of token ids";
+        if (value instanceof String text) return List.of(encode.apply(text));
+        if (!(value instanceof List<?> list)) throw new IllegalArgumentException(expected);
+        if (!list.isEmpty() && list.stream().allMatch(item -> item instanceof Long)) return List.of(tokenIds(list, expected));
+        List<int[]> prompts = new ArrayList<>();
+        for (Object item : list) {
+            if (item instanceof String text) prompts.add(encode.apply(text));
+            else if (item instanceof List<?> ids) prompts.add(tokenIds(ids, expected));
+            else throw new IllegalArgumentException(expected);
+        }
+        return prompts;
+    }
+
+    private static int[] tokenIds(List<?> list, String expected) {
+        if (!list.stream().allMatch(v -> v instanceof Long l && l == l.intValue())) throw new IllegalArgumentException(expected);
+        return Json.toIntArray(list);
     }
 
     int integer(String name, int absent) {

@@ -21,16 +21,21 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jgpt.generate.GenerationOptions;
 import org.jgpt.generate.Generator;
 import org.jgpt.generate.Scorer;
+import org.jgpt.generate.TokenLogprob;
 import org.jgpt.io.Json;
 import org.jgpt.model.GPT2Model;
+import org.jgpt.tokenizer.StreamingDecoder;
 import org.jgpt.tokenizer.Tokenizer;
 
 /**
  * A model over HTTP, on the JDK's own server. JSON in and out:
  * <ul>
- *   <li>{@code POST /v1/completions}: OpenAI's completions API (prompt, max_tokens, temperature, top_p, n, stop,
- *       seed, stream), plus top_k, repetition_penalty and truncate. With {@code "stream": true} the text arrives as
- *       server-sent events, one {@code data:} line per piece, then {@code data: [DONE]}.</li>
+ *   <li>{@code POST /v1/completions}: OpenAI's completions API (prompt as text or token ids, max_tokens, temperature,
+ *       top_p, n, stop, seed, stream, logprobs, echo), plus top_k, repetition_penalty and truncate. With
+ *       {@code "stream": true} the text arrives as server-sent events, one {@code data:} line per piece, then
+ *       {@code data: [DONE]}. {@code logprobs} and {@code echo} are what lm-evaluation-harness's completions model
+ *       scores with: {@code "echo": true, "max_tokens": 0} scores a prompt alone. Log-probabilities are the model's
+ *       own distribution, before temperature, penalty or truncation.</li>
  *   <li>{@code POST /v1/score}: {@code {"text", "bos"}} gives what {@code jgpt score} prints.</li>
  *   <li>{@code POST /tokenize} ({@code {"content"}}) and {@code POST /detokenize} ({@code {"tokens"}}).</li>
  *   <li>{@code GET /health} and {@code GET /v1/models}.</li>
@@ -43,6 +48,8 @@ public final class Server implements AutoCloseable {
     private static final int HANDLER_THREADS = 4;
     /** Completions one request may ask for (prompts × n): each holds a KV cache while the batch decodes. */
     private static final int MAX_SEQUENCES = 64;
+    /** Most likely tokens a request may ask for per position ({@code logprobs}); OpenAI allows 5, vLLM 20. */
+    private static final int MAX_LOGPROBS = 20;
 
     private final HttpServer http;
     private final ExecutorService handlers;
@@ -148,12 +155,19 @@ public final class Server implements AutoCloseable {
     }
 
     private void complete(HttpExchange exchange, Fields request) throws IOException {
-        List<String> prompts = request.strings("prompt", null);
+        List<int[]> prompts = request.prompts("prompt", tokenizer::encode);
         if (prompts == null) throw new IllegalArgumentException("'prompt' is required");
         if (prompts.isEmpty()) throw new IllegalArgumentException("'prompt' is an empty list");
         request.ignore("model", "user");
+        int maxTokens = request.integer("max_tokens", 16);
+        boolean echo = request.bool("echo", false);
+        int logprobs = request.integer("logprobs", -1);
+        if (request.has("logprobs") && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {
+            throw new IllegalArgumentException("'logprobs' must be between 0 and " + MAX_LOGPROBS + ": " + logprobs);
+        }
+        if (maxTokens == 0 && !echo) throw new IllegalArgumentException("'max_tokens' may be 0 only with 'echo'");
         GenerationOptions options = new GenerationOptions(
-                request.integer("max_tokens", 16),
+                Math.max(1, maxTokens),
                 request.number("temperature", 1f),
                 request.integer("top_k", 0),
                 request.number("top_p", 1f),
@@ -164,6 +178,9 @@ public final class Server implements AutoCloseable {
                 request.bool("truncate", false));
         boolean stream = request.bool("stream", false);
         request.rejectOthers();
+        if (stream && (echo || logprobs >= 0)) {
+            throw new IllegalArgumentException("'echo' and 'logprobs' are not available with 'stream'");
+        }
         if ((long) prompts.size() * options.samples() > MAX_SEQUENCES) {
             throw new IllegalArgumentException(prompts.size() + " prompts × n = " + options.samples() + " asks for more than "
                     + MAX_SEQUENCES + " completions at once");
@@ -172,22 +189,33 @@ public final class Server implements AutoCloseable {
         String id = "cmpl-" + completionIds.incrementAndGet();
         long created = Instant.now().getEpochSecond();
         List<Generator.Completion> completions;
+        List<List<TokenLogprob>> promptLogprobs = new ArrayList<>();
         modelLock.lock();
         try {
             if (stream) {
                 EventStream events = new EventStream(exchange, id, created);
-                generator.generate(prompts, options, events);
+                generator.generateTokens(prompts, options, -1, events);
                 events.done();
                 return;
             }
-            completions = generator.generate(prompts, options, (sequence, text) -> {});
+            completions = maxTokens == 0 ? promptsOnly(prompts, options.samples())
+                    : generator.generateTokens(prompts, options, logprobs, (sequence, text) -> {});
+            if (echo && logprobs >= 0) {
+                for (int p = 0; p < prompts.size(); p++) {
+                    int[] fed = completions.get(p * options.samples()).promptTokens();
+                    promptLogprobs.add(fed.length < 2 ? List.of() : scorer.tokenLogprobs(fed, logprobs));
+                }
+            }
         } finally {
             modelLock.unlock();
         }
         List<Map<String, Object>> choices = new ArrayList<>();
         long promptTokens = 0, completionTokens = 0;
         for (Generator.Completion c : completions) {
-            choices.add(choice(c.sequence(), c.text(), finishReason(c.reason())));
+            String text = echo ? tokenizer.decode(c.promptTokens()) + c.text() : c.text();
+            Map<String, Object> choice = choice(c.sequence(), text, finishReason(c.reason()));
+            if (logprobs >= 0) choice.put("logprobs", logprobs(c, echo ? promptLogprobs.get(c.prompt()) : null));
+            choices.add(choice);
             if (c.sample() == 0) promptTokens += c.promptTokens().length;
             completionTokens += c.tokens().length;
         }
@@ -198,6 +226,66 @@ public final class Server implements AutoCloseable {
         usage.put("total_tokens", promptTokens + completionTokens);
         response.put("usage", usage);
         sendJson(exchange, 200, response);
+    }
+
+    /** Completions of no new tokens, for {@code "max_tokens": 0} with {@code "echo"}: the prompts alone. */
+    private List<Generator.Completion> promptsOnly(List<int[]> prompts, int samples) {
+        List<Generator.Completion> completions = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] fed = prompts.get(p).length == 0 ? new int[] {tokenizer.endOfText()} : prompts.get(p);
+            for (int s = 0; s < samples; s++) {
+                completions.add(new Generator.Completion(completions.size(), p, s, fed, new int[0], "",
+                        Generator.FinishReason.LENGTH, List.of()));
+            }
+        }
+        return completions;
+    }
+
+    /**
+     * OpenAI's logprobs object for a choice: each token's text, log-probability, most likely alternatives (text to
+     * log-probability) and character offset in the choice's text. With {@code prompt} (echo) the prompt's tokens come
+     * first, the very first with null log-probability and alternatives, as it is not predicted.
+     */
+    private Map<String, Object> logprobs(Generator.Completion completion, List<TokenLogprob> prompt) {
+        List<String> tokens = new ArrayList<>();
+        List<Object> tokenLogprobs = new ArrayList<>();
+        List<Object> topLogprobs = new ArrayList<>();
+        List<Long> textOffsets = new ArrayList<>();
+        StreamingDecoder decoder = tokenizer.newStreamingDecoder();
+        long offset = 0;
+        List<Integer> ids = new ArrayList<>();
+        List<TokenLogprob> scored = new ArrayList<>();
+        if (prompt != null) {
+            for (int token : completion.promptTokens()) ids.add(token);
+            scored.add(null);
+            scored.addAll(prompt);
+        }
+        for (int token : completion.tokens()) ids.add(token);
+        scored.addAll(completion.logprobs());
+        for (int i = 0; i < ids.size(); i++) {
+            int token = ids.get(i);
+            tokens.add(tokenizer.decode(new int[] {token}));
+            textOffsets.add(offset);
+            String piece = decoder.push(token);
+            offset += piece.codePointCount(0, piece.length());
+            TokenLogprob lp = scored.get(i);
+            tokenLogprobs.add(lp == null ? null : lp.logprob());
+            if (lp == null) {
+                topLogprobs.add(null);
+            } else {
+                Map<String, Object> top = new LinkedHashMap<>();
+                for (int k = 0; k < lp.topTokens().length; k++) {
+                    top.putIfAbsent(tokenizer.decode(new int[] {lp.topTokens()[k]}), lp.topLogprobs()[k]);
+                }
+                topLogprobs.add(top);
+            }
+        }
+        Map<String, Object> logprobs = new LinkedHashMap<>();
+        logprobs.put("tokens", tokens);
+        logprobs.put("token_logprobs", tokenLogprobs);
+        logprobs.put("top_logprobs", topLogprobs);
+        logprobs.put("text_offset", textOffsets);
+        return logprobs;
     }
 
     private Map<String, Object> completionObject(String id, long created, List<Map<String, Object>> choices) {

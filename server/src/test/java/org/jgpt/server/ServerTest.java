@@ -11,12 +11,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.generate.GenerationOptions;
 import org.jgpt.generate.Generator;
 import org.jgpt.generate.Scorer;
+import org.jgpt.generate.TokenLogprob;
 import org.jgpt.io.Json;
 import org.jgpt.kernel.DType;
 import org.jgpt.model.GPT2Config;
@@ -154,6 +156,78 @@ class ServerTest {
         assertEquals("tiny", model.get("id"));
     }
 
+    /**
+     * What lm-evaluation-harness asks for a log-likelihood: token-id prompts, echo, greedy tokens, logprobs. The
+     * prompt's log-probabilities equal {@link Scorer}'s; the generated tokens', computed while decoding with the KV
+     * cache in a batch of two, equal Scorer's over prompt and tokens together (1e-5 nats). Token-id prompts complete
+     * as their texts do.
+     */
+    @Test
+    void echoedLogprobsEqualTheScorersAndTokenPromptsTheTexts() throws Exception {
+        List<int[]> prompts = List.of(tokenizer.encode("The quick brown fox jumps"), tokenizer.encode("In the year"));
+        Map<String, Object> body = Json.parseObject(post("/v1/completions", Json.write(Map.of("prompt", prompts,
+                "max_tokens", 3, "temperature", 0, "logprobs", 3, "echo", true))).body());
+        GenerationOptions greedy = GenerationOptions.defaults().withMaxNewTokens(3).withTemperature(0f);
+        List<Generator.Completion> completions = new Generator(model, tokenizer)
+                .generateTokens(prompts, greedy, 3, (sequence, text) -> {});
+        for (int c = 0; c < prompts.size(); c++) {
+            int[] prompt = prompts.get(c);
+            int[] generated = completions.get(c).tokens();
+            int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
+            System.arraycopy(generated, 0, all, prompt.length, generated.length);
+            Map<?, ?> choice = (Map<?, ?>) ((List<?>) body.get("choices")).get(c);
+            assertEquals(tokenizer.decode(prompt) + completions.get(c).text(), choice.get("text"));
+            Map<?, ?> logprobs = (Map<?, ?>) choice.get("logprobs");
+            List<?> tokens = (List<?>) logprobs.get("tokens");
+            List<?> tokenLogprobs = (List<?>) logprobs.get("token_logprobs");
+            List<?> top = (List<?>) logprobs.get("top_logprobs");
+            List<?> offsets = (List<?>) logprobs.get("text_offset");
+            assertEquals(all.length, tokens.size());
+            assertEquals(null, tokenLogprobs.getFirst());
+            assertEquals(null, top.getFirst());
+            List<TokenLogprob> expected = new Scorer(model).tokenLogprobs(all, 3);
+            long offset = 0;
+            for (int i = 0; i < all.length; i++) {
+                String at = "choice " + c + ", token " + i;
+                assertEquals(tokenizer.decode(new int[] {all[i]}), tokens.get(i), at);
+                assertEquals(offset, offsets.get(i), at);
+                offset += tokenizer.decode(new int[] {all[i]}).length();
+                if (i == 0) continue;
+                TokenLogprob lp = expected.get(i - 1);
+                double tolerance = i < prompt.length ? 0 : 1e-5;
+                assertEquals(lp.logprob(), ((Number) tokenLogprobs.get(i)).doubleValue(), tolerance, at);
+                Map<?, ?> alternatives = (Map<?, ?>) top.get(i);
+                assertEquals(3, alternatives.size(), at);
+                for (int k = 0; k < 3; k++) {
+                    Object value = alternatives.get(tokenizer.decode(new int[] {lp.topTokens()[k]}));
+                    assertEquals(lp.topLogprobs()[k], ((Number) value).doubleValue(), tolerance, at + ", rank " + k);
+                }
+                if (i >= prompt.length) assertEquals(lp.topTokens()[0], all[i], at + ": greedy takes the most likely");
+            }
+        }
+
+        String fromText = text(post("/v1/completions", Json.write(Map.of("prompt", List.of("Hello there", "The year"),
+                "max_tokens", 6, "temperature", 0))));
+        String fromIds = text(post("/v1/completions", Json.write(Map.of("prompt",
+                List.of(tokenizer.encode("Hello there"), tokenizer.encode("The year")), "max_tokens", 6, "temperature", 0))));
+        assertEquals(fromText, fromIds);
+    }
+
+    @Test
+    void echoWithNoNewTokensScoresThePromptAlone() throws Exception {
+        Map<String, Object> body = Json.parseObject(post("/v1/completions", Json.write(Map.of("prompt", "Hello there",
+                "max_tokens", 0, "logprobs", 0, "echo", true))).body());
+        Map<?, ?> choice = (Map<?, ?>) ((List<?>) body.get("choices")).getFirst();
+        assertEquals("Hello there", choice.get("text"));
+        List<?> tokenLogprobs = (List<?>) ((Map<?, ?>) choice.get("logprobs")).get("token_logprobs");
+        double[] expected = new Scorer(model).scoreTokens(tokenizer.encode("Hello there"));
+        assertEquals(expected.length + 1, tokenLogprobs.size());
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], ((Number) tokenLogprobs.get(i + 1)).doubleValue(), 0);
+        }
+        assertEquals(0L, ((Map<?, ?>) body.get("usage")).get("completion_tokens"));
+    }
+
     @Test
     void badRequestsGetAClearError() throws Exception {
         assertError(400, "expected", post("/v1/completions", "{\"prompt\": "));
@@ -165,6 +239,12 @@ class ServerTest {
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100), "stream", true))));
         assertError(400, "more than 64 completions", post("/v1/completions", "{\"prompt\": [\"a\", \"b\"], \"n\": 33}"));
         assertError(400, "outside the vocabulary", post("/detokenize", "{\"tokens\": [50257]}"));
+        assertError(400, "outside the vocabulary", post("/v1/completions", "{\"prompt\": [1, 50257]}"));
+        assertError(400, "list of token ids", post("/v1/completions", "{\"prompt\": [1.5]}"));
+        assertError(400, "'logprobs' must be between 0 and 20", post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 21}"));
+        assertError(400, "only with 'echo'", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 0}"));
+        assertError(400, "not available with 'stream'",
+                post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 1, \"stream\": true}"));
         assertError(400, "scoring needs 2", post("/v1/score", "{\"text\": \"a\"}"));
         assertError(404, "no such endpoint", post("/v2/completions", "{}"));
         assertError(405, "takes POST", get("/v1/completions"));
