@@ -12,10 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Matrix multiplies against weight tensors (F32, F16 or BF16), with float activations.
  * Row-major everywhere; {@code rows} is the number of token positions.
  *
- * <p>Many rows (prefill, training) go through one GEMM core: the left operand is packed once into
- * {@value #MR}-row strips, the right one is packed per thread into {@code KC × NB} panels (widened to float on
- * the way), and a register-tiled microkernel accumulates an {@value #MR} × two-vector tile of the result while
- * broadcasting the left operand. Threads split the output columns into panels. A few rows (decoding) are a
+ * <p>Many rows (prefill, training) go through one GEMM core: the right operand is packed per thread into
+ * {@code KC × NB} panels (widened to float on the way), and a register-tiled microkernel accumulates an
+ * {@value #MR} × two-vector tile of the result while broadcasting the left operand from its rows in place (a
+ * transposed left operand is transposed first). Threads split the output columns into panels. A few rows (decoding) are a
  * matrix-vector product bound by memory bandwidth: the weights are streamed once, split over the threads.
  */
 public final class Matmul {
@@ -46,6 +46,7 @@ public final class Matmul {
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[PANELS_PER_TASK * KC * NB]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
+    private static final ThreadLocal<float[]> EDGE_STRIP = ThreadLocal.withInitial(() -> new float[MR * KC]);
     /** Weight rows up to this many elements take the flat decode loop in the Conv1D form (see the streaming loops). */
     private static final int FLAT_ROW_MAX = 1024;
     /** The one-row Conv1D loop's partial sums, each slice's in its own stretch with a page between (see the streaming loops). */
@@ -120,7 +121,7 @@ public final class Matmul {
     private static void gemm(float[] c, float[] a, boolean aTransposed, Tensor b, boolean bTransposed,
                              int m, int k, int n) {
         if (m == 0 || n == 0 || k == 0) return;
-        float[] packedA = packA(a, aTransposed, m, k);
+        float[] rows = aTransposed ? transpose(a, k, m) : a;
         int panels = (n + NB - 1) / NB;
         Parallel.forEach((panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK, task -> {
             float[] packedB = PANELS.get();
@@ -130,13 +131,12 @@ public final class Matmul {
                 int kc = Math.min(KC, k - k0);
                 packB(packedB, b, bTransposed, k0, kc, p0, p1, k, n);
                 for (int i0 = 0; i0 < m; i0 += MR) {
-                    int stripOffset = i0 * k + k0 * MR;
                     for (int p = p0; p < p1; p++) {
                         int n0 = p * NB, nb = Math.min(NB, n - n0), panelOffset = (p - p0) * KC * NB;
                         if (i0 + MR <= m && nb == NB) {
-                            tile(packedA, stripOffset, packedB, panelOffset, kc, c, i0 * n + n0, n);
+                            tile(rows, i0 * k + k0, k, packedB, panelOffset, kc, c, i0 * n + n0, n);
                         } else {
-                            edgeTile(packedA, stripOffset, packedB, panelOffset, kc, c, i0, n0, Math.min(MR, m - i0), nb, n);
+                            edgeTile(rows, i0 * k + k0, k, packedB, panelOffset, kc, c, i0, n0, Math.min(MR, m - i0), nb, n);
                         }
                     }
                 }
@@ -144,22 +144,17 @@ public final class Matmul {
         });
     }
 
-    /** A as strips of MR rows, each strip k-major: {@code packed[(i0 * k) + kk * MR + ii] = A[i0 + ii, kk]}. */
-    private static float[] packA(float[] a, boolean transposed, int m, int k) {
-        int strips = (m + MR - 1) / MR;
-        float[] packed = new float[strips * MR * k];
-        Parallel.forEach(strips, strip -> {
-            int i0 = strip * MR;
-            int rows = Math.min(MR, m - i0);
-            int base = i0 * k;
-            for (int ii = 0; ii < rows; ii++) {
-                int i = i0 + ii;
-                for (int kk = 0; kk < k; kk++) {
-                    packed[base + kk * MR + ii] = transposed ? a[kk * m + i] : a[i * k + kk];
-                }
+    /** The row-major {@code [cols, rows]} transpose of the row-major {@code [rows, cols]} array {@code a}. */
+    private static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        int block = 64;
+        Parallel.forEach((cols + block - 1) / block, task -> {
+            int end = Math.min(cols, (task + 1) * block);
+            for (int r = 0; r < rows; r++) {
+                for (int j = task * block; j < end; j++) t[j * rows + r] = a[r * cols + j];
             }
         });
-        return packed;
+        return t;
     }
 
     /**
@@ -200,8 +195,14 @@ public final class Matmul {
         }
     }
 
-    /** The microkernel: {@code c[MR rows, NB columns at cOffset] += strip[MR, kc] * panel[kc, NB]}. */
-    private static void tile(float[] strip, int s, float[] panel, int p, int kc, float[] c, int cOffset, int ldc) {
+    /**
+     * The microkernel: {@code c[MR rows, NB columns at cOffset] += A[MR, kc] * panel[kc, NB]}, A's rows read in place
+     * from {@code a} at {@code aOffset}, {@code lda} apart: a strip of them (18 KiB at kc = 768) stays in L1 while
+     * the panel streams from L2, so A needs no packing.
+     */
+    private static void tile(float[] a, int aOffset, int lda, float[] panel, int p, int kc, float[] c, int cOffset,
+                             int ldc) {
+        int r0 = aOffset, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
         int c0 = cOffset, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         FloatVector a00 = FloatVector.fromArray(F, c, c0), a01 = FloatVector.fromArray(F, c, c0 + L);
         FloatVector a10 = FloatVector.fromArray(F, c, c1), a11 = FloatVector.fromArray(F, c, c1 + L);
@@ -212,23 +213,22 @@ public final class Matmul {
         for (int kk = 0; kk < kc; kk++) {
             FloatVector b0 = FloatVector.fromArray(F, panel, p + kk * NB);
             FloatVector b1 = FloatVector.fromArray(F, panel, p + kk * NB + L);
-            int x = s + kk * MR;
-            FloatVector v = FloatVector.broadcast(F, strip[x]);
+            FloatVector v = FloatVector.broadcast(F, a[r0 + kk]);
             a00 = v.fma(b0, a00);
             a01 = v.fma(b1, a01);
-            v = FloatVector.broadcast(F, strip[x + 1]);
+            v = FloatVector.broadcast(F, a[r1 + kk]);
             a10 = v.fma(b0, a10);
             a11 = v.fma(b1, a11);
-            v = FloatVector.broadcast(F, strip[x + 2]);
+            v = FloatVector.broadcast(F, a[r2 + kk]);
             a20 = v.fma(b0, a20);
             a21 = v.fma(b1, a21);
-            v = FloatVector.broadcast(F, strip[x + 3]);
+            v = FloatVector.broadcast(F, a[r3 + kk]);
             a30 = v.fma(b0, a30);
             a31 = v.fma(b1, a31);
-            v = FloatVector.broadcast(F, strip[x + 4]);
+            v = FloatVector.broadcast(F, a[r4 + kk]);
             a40 = v.fma(b0, a40);
             a41 = v.fma(b1, a41);
-            v = FloatVector.broadcast(F, strip[x + 5]);
+            v = FloatVector.broadcast(F, a[r5 + kk]);
             a50 = v.fma(b0, a50);
             a51 = v.fma(b1, a51);
         }
@@ -246,12 +246,18 @@ public final class Matmul {
         a51.intoArray(c, c5 + L);
     }
 
-    /** A tile cut by the edge of c: computed in scratch (zero-padded operands), then its valid part added. */
-    private static void edgeTile(float[] strip, int s, float[] panel, int p, int kc, float[] c,
+    /**
+     * A tile cut by the edge of c: its {@code rows} rows of A copied into zero-padded scratch, computed into scratch,
+     * then its valid part added.
+     */
+    private static void edgeTile(float[] a, int aOffset, int lda, float[] panel, int p, int kc, float[] c,
                                  int i0, int n0, int rows, int cols, int ldc) {
+        float[] strip = EDGE_STRIP.get();
+        Arrays.fill(strip, 0f);
+        for (int ii = 0; ii < rows; ii++) System.arraycopy(a, aOffset + ii * lda, strip, ii * KC, kc);
         float[] scratch = EDGE_TILE.get();
         Arrays.fill(scratch, 0f);
-        tile(strip, s, panel, p, kc, scratch, 0, NB);
+        tile(strip, 0, KC, panel, p, kc, scratch, 0, NB);
         for (int ii = 0; ii < rows; ii++) {
             int base = (i0 + ii) * ldc + n0;
             for (int j = 0; j < cols; j++) c[base + j] += scratch[ii * NB + j];

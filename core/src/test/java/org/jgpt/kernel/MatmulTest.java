@@ -20,10 +20,10 @@ class MatmulTest {
      * outputs over several tasks, as the LM head's do. At one row, weight rows of whole vectors take decoding's flat loops:
      * {96, 160} both ways; {50, 32} and {3, 16}, {129, 48} (two slices, the second with an odd weight row left over)
      * in the Conv1D form, {32, 50} with outputs left over for the one-row pass; {16, 33} transposed, with weight rows
-     * of a single vector.
+     * of a single vector; {1000, 40} with a depth over one GEMM pass (768).
      */
     private static final int[][] IN_OUT = {{1, 1}, {17, 15}, {16, 33}, {300, 70}, {600, 129}, {40, 601}, {96, 160},
-            {50, 32}, {32, 50}, {3, 16}, {129, 48}};
+            {50, 32}, {32, 50}, {3, 16}, {129, 48}, {1000, 40}};
 
     @ParameterizedTest
     @EnumSource(DType.class)
