@@ -9,7 +9,7 @@ package org.jgpt.generate;
  */
 public record TokenLogprob(int token, double logprob, int[] topTokens, double[] topLogprobs) {
 
-    /** The log-probability of {@code token} in the row {@code logits[offset .. offset + vocab)}, and its {@code top} most likely tokens. */
+    /** {@code token}'s log-probability in the row {@code logits[offset .. offset + vocab)}, with its {@code top} most likely. */
     static TokenLogprob of(float[] logits, int offset, int vocab, int token, int top) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);

@@ -1,7 +1,6 @@
 package org.jgpt.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -15,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Many rows (prefill, training) go through one GEMM core: the right operand is packed per thread into
  * {@code KC × NB} panels (widened to float on the way), and a register-tiled microkernel accumulates an
  * {@value #MR} × two-vector tile of the result while broadcasting the left operand from its rows in place (a
- * transposed left operand is transposed first). Threads split the output columns into panels. A few rows (decoding) are a
- * matrix-vector product bound by memory bandwidth: the weights are streamed once, split over the threads.
+ * transposed left operand is transposed first). Threads split the output columns into panels. A few rows
+ * (decoding) are a matrix-vector product bound by memory bandwidth: the weights are streamed once, split over the
+ * threads.
  */
 public final class Matmul {
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
@@ -49,7 +49,7 @@ public final class Matmul {
     private static final ThreadLocal<float[]> EDGE_STRIP = ThreadLocal.withInitial(() -> new float[MR * KC]);
     /** Weight rows up to this many elements take the flat decode loop in the Conv1D form (see the streaming loops). */
     private static final int FLAT_ROW_MAX = 1024;
-    /** The one-row Conv1D loop's partial sums, each slice's in its own stretch with a page between (see the streaming loops). */
+    /** The one-row Conv1D loop's partial sums, each slice's a page after the last (see the streaming loops). */
     private static final ThreadLocal<float[]> ROW_SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
     private Matmul() {}
@@ -301,7 +301,8 @@ public final class Matmul {
 
     /**
      * {@link #streamRows} for one row of x (decoding one sequence), F32 or BF16, {@code outDim} a multiple of the
-     * vector length and at most {@value #FLAT_ROW_MAX}: each slice of weight rows runs {@link #addRows2Flat} into its own partial sums on the heap.
+     * vector length and at most {@value #FLAT_ROW_MAX}: each slice of weight rows runs {@link #addRows2Flat} into
+     * its own partial sums on the heap.
      */
     private static void streamRow(float[] out, float[] in, Tensor weight, float[] bias, int inDim, int outDim, int slices) {
         int stride = (outDim + 1023) / 1024 * 1024 + 1024;

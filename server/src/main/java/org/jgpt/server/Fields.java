@@ -68,7 +68,8 @@ final class Fields {
     List<int[]> prompts(String name, Function<String, int[]> encode) {
         Object value = get(name);
         if (value == null) return null;
-        String expected = "'" + name + "' must be a string, a list of strings, a list of token ids or a list of lists of token ids";
+        String expected = "'" + name + "' must be a string, a list of strings, a list of token ids"
+                + " or a list of lists of token ids";
         if (value instanceof String text) return List.of(encode.apply(text));
         if (!(value instanceof List<?> list)) throw new IllegalArgumentException(expected);
         if (!list.isEmpty() && list.stream().allMatch(item -> item instanceof Long)) return List.of(tokenIds(list, expected));
