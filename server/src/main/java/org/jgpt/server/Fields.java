@@ -72,17 +72,18 @@ final class Fields {
                 + " or a list of lists of token ids";
         if (value instanceof String text) return List.of(encode.apply(text));
         if (!(value instanceof List<?> list)) throw new IllegalArgumentException(expected);
-        if (!list.isEmpty() && list.stream().allMatch(item -> item instanceof Long)) return List.of(tokenIds(list, expected));
+        if (!list.isEmpty() && list.stream().allMatch(item -> item instanceof Long)) return List.of(ints(list, expected));
         List<int[]> prompts = new ArrayList<>();
         for (Object item : list) {
             if (item instanceof String text) prompts.add(encode.apply(text));
-            else if (item instanceof List<?> ids) prompts.add(tokenIds(ids, expected));
+            else if (item instanceof List<?> ids) prompts.add(ints(ids, expected));
             else throw new IllegalArgumentException(expected);
         }
         return prompts;
     }
 
-    private static int[] tokenIds(List<?> list, String expected) {
+    /** {@code list} as ints, or an error saying {@code expected} when an item is not an int. */
+    private static int[] ints(List<?> list, String expected) {
         if (!list.stream().allMatch(v -> v instanceof Long l && l == l.intValue())) throw new IllegalArgumentException(expected);
         return Json.toIntArray(list);
     }
@@ -120,10 +121,9 @@ final class Fields {
     int[] integers(String name) {
         Object value = get(name);
         if (value == null) throw new IllegalArgumentException("'" + name + "' is required");
-        if (value instanceof List<?> list && list.stream().allMatch(v -> v instanceof Long l && l == l.intValue())) {
-            return Json.toIntArray(list);
-        }
-        throw new IllegalArgumentException("'" + name + "' must be a list of integers");
+        String expected = "'" + name + "' must be a list of integers";
+        if (value instanceof List<?> list) return ints(list, expected);
+        throw new IllegalArgumentException(expected);
     }
 
     private Object get(String name) {
