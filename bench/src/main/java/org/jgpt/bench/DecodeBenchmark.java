@@ -4,7 +4,7 @@ import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.jgpt.kernel.DType;
 import org.jgpt.kernel.Matmul;
-import org.jgpt.kernel.Tensor;
+import org.jgpt.kernel.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * The matrix-vector products of one GPT-2 124M decode step (one position): per layer the QKV, attention output,
  * MLP up and MLP down projections, then the tied LM head, with weights of the given dtype. The weights (about
  * 124M parameters) are far larger than L3, so this streams them from memory; its time is the floor on a
- * token's latency. {@link Report} turns it into GB/s and compares it with {@link BandwidthBenchmark}.
+ * token's latency. {@link Report} turns it into GB/s and compares it with {@link BandwidthBenchmark}. The weights
+ * are {@link WeightMatrix}es, as the model holds them (F32 in panels).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -34,8 +35,8 @@ public class DecodeBenchmark {
     public DType dtype;
 
     Arena arena;
-    Tensor[] qkv, attnProj, fc, mlpProj;
-    Tensor lmHead;
+    WeightMatrix[] qkv, attnProj, fc, mlpProj;
+    WeightMatrix lmHead;
     float[] x = BenchData.floats(DIM, 7), hidden = BenchData.floats(HIDDEN, 8);
     float[] qkvOut = new float[3 * DIM], out = new float[DIM], fcOut = new float[HIDDEN], logits = new float[VOCAB];
 
@@ -48,17 +49,17 @@ public class DecodeBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         arena = Arena.ofShared();
-        qkv = new Tensor[LAYERS];
-        attnProj = new Tensor[LAYERS];
-        fc = new Tensor[LAYERS];
-        mlpProj = new Tensor[LAYERS];
+        qkv = new WeightMatrix[LAYERS];
+        attnProj = new WeightMatrix[LAYERS];
+        fc = new WeightMatrix[LAYERS];
+        mlpProj = new WeightMatrix[LAYERS];
         for (int l = 0; l < LAYERS; l++) {
-            qkv[l] = BenchData.tensor(arena, dtype, 4 * l, DIM, 3 * DIM);
-            attnProj[l] = BenchData.tensor(arena, dtype, 4 * l + 1, DIM, DIM);
-            fc[l] = BenchData.tensor(arena, dtype, 4 * l + 2, DIM, HIDDEN);
-            mlpProj[l] = BenchData.tensor(arena, dtype, 4 * l + 3, HIDDEN, DIM);
+            qkv[l] = WeightMatrix.of(BenchData.tensor(arena, dtype, 4 * l, DIM, 3 * DIM));
+            attnProj[l] = WeightMatrix.of(BenchData.tensor(arena, dtype, 4 * l + 1, DIM, DIM));
+            fc[l] = WeightMatrix.of(BenchData.tensor(arena, dtype, 4 * l + 2, DIM, HIDDEN));
+            mlpProj[l] = WeightMatrix.of(BenchData.tensor(arena, dtype, 4 * l + 3, HIDDEN, DIM));
         }
-        lmHead = BenchData.tensor(arena, dtype, 99, VOCAB, DIM);
+        lmHead = WeightMatrix.ofTransposed(BenchData.tensor(arena, dtype, 99, VOCAB, DIM));
     }
 
     @TearDown(Level.Trial)
@@ -69,19 +70,19 @@ public class DecodeBenchmark {
     @Benchmark
     public float[] step() {
         for (int l = 0; l < LAYERS; l++) {
-            Matmul.forward(qkvOut, x, qkv[l], null, 1, DIM, 3 * DIM);
-            Matmul.forward(out, x, attnProj[l], null, 1, DIM, DIM);
-            Matmul.forward(fcOut, x, fc[l], null, 1, DIM, HIDDEN);
-            Matmul.forward(out, hidden, mlpProj[l], null, 1, HIDDEN, DIM);
+            Matmul.forward(qkvOut, x, qkv[l], null, 1);
+            Matmul.forward(out, x, attnProj[l], null, 1);
+            Matmul.forward(fcOut, x, fc[l], null, 1);
+            Matmul.forward(out, hidden, mlpProj[l], null, 1);
         }
-        Matmul.forwardTransposed(logits, x, lmHead, 1, DIM, VOCAB);
+        Matmul.forward(logits, x, lmHead, null, 1);
         return logits;
     }
 
     /** The LM head alone (a third of the weight bytes), to tell its share of {@link #step} apart. */
     @Benchmark
     public float[] lmHead() {
-        Matmul.forwardTransposed(logits, x, lmHead, 1, DIM, VOCAB);
+        Matmul.forward(logits, x, lmHead, null, 1);
         return logits;
     }
 }

@@ -6,6 +6,7 @@ import org.jgpt.kernel.DType;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.MemoryBandwidth;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.kernel.WeightMatrix;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.model.LayerWeights;
@@ -15,7 +16,9 @@ import org.jgpt.model.LayerWeights;
  * decoding's order, against a plain read of the same tensors in the same order and against the probe's one long
  * read, interleaved so that all three see the same state of a shared machine. Prints one line per window of about
  * three seconds: the probe's GB/s, the plain read and the matvecs as fractions of it, and each kind of matrix's
- * matvec time as a fraction of its plain read. Usage: {@code MatvecVersusRead [seconds, default 30]}.
+ * matvec time as a fraction of its plain read. The matvecs read {@link WeightMatrix}es, as the model does (F32 in
+ * panels); the plain read, the checkpoint's tensors, of the same size. Usage:
+ * {@code MatvecVersusRead [seconds, default 30]}.
  */
 public final class MatvecVersusRead {
     private static final String[] KINDS = {"qkv", "proj", "fc", "fcproj", "lmhead"};
@@ -27,8 +30,7 @@ public final class MatvecVersusRead {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 30;
         GPT2Config config = GPT2Config.preset("gpt2");
         GPT2Weights weights = GPT2Weights.random(config, 1, DType.F32);
-        int c = config.nEmbd(), inner = config.innerDim(), vocab = config.vocabSize();
-        float[] x = BenchData.floats(inner, 1), out = new float[vocab];
+        float[] x = BenchData.floats(config.innerDim(), 1), out = new float[config.vocabSize()];
         long bytes = weights.lmHead().data().byteSize();
         for (LayerWeights layer : weights.layers()) {
             for (Tensor t : List.of(layer.attnWeight(), layer.attnProjWeight(), layer.fcWeight(),
@@ -36,6 +38,15 @@ public final class MatvecVersusRead {
                 bytes += t.data().byteSize();
             }
         }
+        List<LayerWeights> layers = weights.layers();
+        WeightMatrix[][] matrices = new WeightMatrix[layers.size()][];
+        for (int l = 0; l < layers.size(); l++) {
+            LayerWeights layer = layers.get(l);
+            matrices[l] = new WeightMatrix[] {WeightMatrix.of(layer.attnWeight()),
+                    WeightMatrix.of(layer.attnProjWeight()), WeightMatrix.of(layer.fcWeight()),
+                    WeightMatrix.of(layer.fcProjWeight())};
+        }
+        WeightMatrix head = WeightMatrix.ofTransposed(weights.lmHead());
         try (MemoryBandwidth probe = new MemoryBandwidth(bytes)) {
             long end = System.nanoTime() + (long) (seconds * 1e9);
             boolean warm = false;
@@ -49,16 +60,16 @@ public final class MatvecVersusRead {
                     // in cache.
                     for (boolean plain : new boolean[] {false, true}) {
                         long[] nanos = plain ? read : matvec;
-                        for (LayerWeights layer : weights.layers()) {
-                            Tensor qkv = layer.attnWeight(), proj = layer.attnProjWeight();
-                            Tensor fc = layer.fcWeight(), fcProj = layer.fcProjWeight();
-                            nanos[0] += time(plain, qkv, () -> Matmul.forward(out, x, qkv, null, 1, c, 3 * c));
-                            nanos[1] += time(plain, proj, () -> Matmul.forward(out, x, proj, null, 1, c, c));
-                            nanos[2] += time(plain, fc, () -> Matmul.forward(out, x, fc, null, 1, c, inner));
-                            nanos[3] += time(plain, fcProj, () -> Matmul.forward(out, x, fcProj, null, 1, inner, c));
+                        for (int l = 0; l < layers.size(); l++) {
+                            LayerWeights layer = layers.get(l);
+                            WeightMatrix[] m = matrices[l];
+                            nanos[0] += time(plain, layer.attnWeight(), () -> Matmul.forward(out, x, m[0], null, 1));
+                            nanos[1] += time(plain, layer.attnProjWeight(),
+                                    () -> Matmul.forward(out, x, m[1], null, 1));
+                            nanos[2] += time(plain, layer.fcWeight(), () -> Matmul.forward(out, x, m[2], null, 1));
+                            nanos[3] += time(plain, layer.fcProjWeight(), () -> Matmul.forward(out, x, m[3], null, 1));
                         }
-                        Tensor head = weights.lmHead();
-                        nanos[4] += time(plain, head, () -> Matmul.forwardTransposed(out, x, head, 1, c, vocab));
+                        nanos[4] += time(plain, weights.lmHead(), () -> Matmul.forward(out, x, head, null, 1));
                     }
                 }
                 if (!warm) { // the first window compiles the loops

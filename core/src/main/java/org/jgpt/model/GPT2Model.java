@@ -8,6 +8,7 @@ import org.jgpt.kernel.Embedding;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Norms;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.kernel.WeightMatrix;
 
 /**
  * GPT-2's (and GPT-1's, see {@link GPT2Config#postLayerNorm}) forward pass over a ragged batch of sequences, each with its own {@link KVCache}.
@@ -21,6 +22,7 @@ public final class GPT2Model {
     private final GPT2Config config;
     private final GPT2Weights weights;
     private final Layer[] layers;
+    private final WeightMatrix lmHead;
     private final float[] lnFGain;
     private final float[] lnFBias;
 
@@ -31,8 +33,12 @@ public final class GPT2Model {
     private int[] tokenRows, positionRows;
     private int[] lastRowOnly = new int[0];
 
-    /** The small per-layer vectors as float arrays (read once at load); the matrices stay where the weights are. */
-    private record Layer(LayerWeights w, float[] ln1Gain, float[] ln1Bias, float[] attnBias, float[] attnProjBias,
+    /**
+     * The small per-layer vectors as float arrays (read once at load); the matrices as the matmuls read them (F32 in
+     * panels, half precision where the weights are).
+     */
+    private record Layer(WeightMatrix attn, WeightMatrix attnProj, WeightMatrix fc, WeightMatrix fcProj,
+                         float[] ln1Gain, float[] ln1Bias, float[] attnBias, float[] attnProjBias,
                          float[] ln2Gain, float[] ln2Bias, float[] fcBias, float[] fcProjBias, float attnScale) {}
 
     public GPT2Model(GPT2Weights weights) {
@@ -62,10 +68,12 @@ public final class GPT2Model {
             checkShape(w.fcProjWeight(), inner, c);
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(config.headDim())) : 1f;
             if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
-            layers[l] = new Layer(w, vector(w.ln1Weight(), c), vector(w.ln1Bias(), c), vector(w.attnBias(), 3 * c),
-                    vector(w.attnProjBias(), c), vector(w.ln2Weight(), c), vector(w.ln2Bias(), c),
-                    vector(w.fcBias(), inner), vector(w.fcProjBias(), c), scale);
+            layers[l] = new Layer(WeightMatrix.of(w.attnWeight()), WeightMatrix.of(w.attnProjWeight()),
+                    WeightMatrix.of(w.fcWeight()), WeightMatrix.of(w.fcProjWeight()), vector(w.ln1Weight(), c),
+                    vector(w.ln1Bias(), c), vector(w.attnBias(), 3 * c), vector(w.attnProjBias(), c),
+                    vector(w.ln2Weight(), c), vector(w.ln2Bias(), c), vector(w.fcBias(), inner), vector(w.fcProjBias(), c), scale);
         }
+        this.lmHead = WeightMatrix.ofTransposed(weights.lmHead());
         this.lnFGain = config.postLayerNorm() ? null : vector(weights.lnFWeight(), c);
         this.lnFBias = config.postLayerNorm() ? null : vector(weights.lnFBias(), c);
     }
@@ -117,7 +125,7 @@ public final class GPT2Model {
     public void forward(int[][] tokens, KVCache[] caches, int[] logitRows, float[] logits) {
         int vocab = config.vocabSize();
         int kept = finalHiddenStates(tokens, caches, logitRows, logits.length / vocab, "logits", vocab);
-        Matmul.forwardTransposed(logits, ln, weights.lmHead(), kept, config.nEmbd(), vocab);
+        Matmul.forward(logits, ln, lmHead, null, kept);
     }
 
     /**
@@ -211,7 +219,7 @@ public final class GPT2Model {
         boolean post = config.postLayerNorm();
 
         if (!post) Norms.layerNorm(ln, x, layer.ln1Gain, layer.ln1Bias, rows, c, eps);
-        Matmul.forward(qkv, post ? x : ln, layer.w.attnWeight(), layer.attnBias, rows, c, 3 * c);
+        Matmul.forward(qkv, post ? x : ln, layer.attn, layer.attnBias, rows);
         int row = 0;
         for (int s = 0; s < tokens.length; s++) {
             int count = tokens[s].length;
@@ -227,7 +235,7 @@ public final class GPT2Model {
                     config.nHead(), config.headDim(), layer.attnScale);
             row += count;
         }
-        Matmul.forward(proj, att, layer.w.attnProjWeight(), layer.attnProjBias, rows, c, c);
+        Matmul.forward(proj, att, layer.attnProj, layer.attnProjBias, rows);
         Activations.add(x, proj, rows * c);
         if (post) {
             Norms.layerNorm(ln, x, layer.ln1Gain, layer.ln1Bias, rows, c, eps);
@@ -236,9 +244,9 @@ public final class GPT2Model {
             Norms.layerNorm(ln, x, layer.ln2Gain, layer.ln2Bias, rows, c, eps);
         }
 
-        Matmul.forward(hidden, post ? x : ln, layer.w.fcWeight(), layer.fcBias, rows, c, inner);
+        Matmul.forward(hidden, post ? x : ln, layer.fc, layer.fcBias, rows);
         Activations.gelu(hidden, hidden, rows * inner);
-        Matmul.forward(proj, hidden, layer.w.fcProjWeight(), layer.fcProjBias, rows, inner, c);
+        Matmul.forward(proj, hidden, layer.fcProj, layer.fcProjBias, rows);
         Activations.add(x, proj, rows * c);
         if (post) {
             Norms.layerNorm(ln, x, layer.ln2Gain, layer.ln2Bias, rows, c, eps);

@@ -80,6 +80,46 @@ class MatmulTest {
         }
     }
 
+    /**
+     * A {@link WeightMatrix} from either layout: F32 in panels (the streaming loop for few rows, including a last,
+     * partial panel and an odd last weight row; the GEMM reading panels for many), half precision in place.
+     */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void weightMatrixMatchesNaiveLoop(DType dtype) {
+        Random random = new Random(5);
+        for (boolean transposed : new boolean[] {false, true}) {
+            for (int[] shape : IN_OUT) {
+                int inDim = shape[0], outDim = shape[1];
+                float[] values = TestTensors.random(random, inDim * outDim);
+                TestTensors.Weight w = transposed ? TestTensors.weight(dtype, values, outDim, inDim)
+                        : TestTensors.weight(dtype, values, inDim, outDim);
+                WeightMatrix matrix = transposed ? WeightMatrix.ofTransposed(w.tensor()) : WeightMatrix.of(w.tensor());
+                assertEquals(inDim, matrix.inDim());
+                assertEquals(outDim, matrix.outDim());
+                float[] bias = TestTensors.random(random, outDim);
+                for (int rows : ROWS) {
+                    float[] in = TestTensors.random(random, rows * inDim);
+                    float[] out = new float[rows * outDim];
+                    Matmul.forward(out, in, matrix, bias, rows);
+                    for (int r = 0; r < rows; r++) {
+                        for (int o = 0; o < outDim; o++) {
+                            double sum = bias[o], magnitude = Math.abs(bias[o]);
+                            for (int i = 0; i < inDim; i++) {
+                                float weight = w.values()[transposed ? o * inDim + i : i * outDim + o];
+                                double p = (double) in[r * inDim + i] * weight;
+                                sum += p;
+                                magnitude += Math.abs(p);
+                            }
+                            assertClose(sum, magnitude, out[r * outDim + o], dtype + (transposed ? " transposed" : "")
+                                    + " weight matrix " + rows + "x" + inDim + "x" + outDim + " at [" + r + "," + o + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void backwardWeightAccumulatesTransposedProduct() {
         Random random = new Random(3);
