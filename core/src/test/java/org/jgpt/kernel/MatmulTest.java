@@ -1,5 +1,6 @@
 package org.jgpt.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -118,6 +119,16 @@ class MatmulTest {
                 }
             }
         }
+    }
+
+    /** Decoding's runs of panels cover them all in order, each a 2·threads-th of what is left (at least one). */
+    @Test
+    void shrinkingRunsCoverThePanelsInOrder() {
+        assertArrayEquals(new int[] {0, 18, 31, 41, 48, 54, 58, 61, 63, 65, 66, 67, 68, 69, 70, 71, 72},
+                Matmul.shrinkingRuns(72, 2));
+        assertArrayEquals(new int[] {0, 1}, Matmul.shrinkingRuns(1, 2));
+        assertArrayEquals(new int[] {0, 1, 2, 3}, Matmul.shrinkingRuns(3, 1));
+        assertArrayEquals(new int[] {0}, Matmul.shrinkingRuns(0, 2));
     }
 
     @Test
