@@ -376,9 +376,9 @@ public final class Matmul {
      * Where the runs of {@code count} panels that decoding's threads claim begin, and {@code count} last: each run a
      * {@code 2 * threads}-th of the panels left, at least one, as in OpenMP's guided schedule. The long first runs
      * keep the streams long; the short last ones let a thread that streams slower (a shared machine's vCPUs do, by
-     * up to a tenth) take less, so that the others do not wait for it. GPT-2 124M F32 decoding at 62-71 GB/s, in
-     * one process, alternating token by token with four equal runs per thread: 0.85-0.94 of the roofline against
-     * 0.83-0.91; the caller's wait at the end of a job fell from 2-10% of decoding's time to 1-3%.
+     * up to a tenth) take less, so that the others do not wait for it. GPT-2 124M F32 decoding at 58-71 GB/s, in
+     * one process, alternating token by token with four equal runs per thread: a median 0.89 of the roofline against
+     * 0.87 (33 windows); the caller's wait at the end of a job fell from 2-10% of decoding's time to 1-3%.
      */
     static int[] shrinkingRuns(int count, int threads) {
         int[] starts = new int[count + 1];
@@ -392,8 +392,8 @@ public final class Matmul {
      * Panels {@code p0 .. p1-1} (columns {@code p0 * NB ..}) against each of the {@code rows} rows of x, plus
      * {@code bias} if not null: row r's columns go to {@code dst} from {@code dstOffset + r * dstStride}. The run is
      * read as two streams, its halves, a panel of each at a time, the sums in registers (an odd panel pairs with
-     * itself). GPT-2 124M F32 decoding, in one process, alternating token by token: at 58-73 GB/s 0.86-0.95 of the
-     * roofline with one stream, 0.89-0.98 with two, 0.86-0.90 with four; at 36-39 GB/s, 1.03-1.08, 1.07-1.13 and
+     * itself). GPT-2 124M F32 decoding, in one process, alternating token by token: at 54-73 GB/s 0.86-0.97 of the
+     * roofline with one stream, 0.89-1.00 with two, 0.86-0.90 with four; at 36-39 GB/s, 1.03-1.08, 1.07-1.13 and
      * 1.05-1.12. One method, so that its loops compile together.
      */
     private static void panelRun(float[] x, int rows, MemorySegment panels, int inDim, int p0, int p1, float[] bias,
