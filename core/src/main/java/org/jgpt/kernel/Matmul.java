@@ -351,9 +351,9 @@ public final class Matmul {
 
     /**
      * Few rows against a {@link WeightMatrix}'s panels: threads claim contiguous runs of whole panels (see
-     * {@link #shrinkingRuns}) and stream each as two sequential halves (see {@link #panelRun}). A last, zero-padded panel goes through scratch, so that the
-     * loop needs no masks: with masked stores in it, it ran at 0.84-0.89 of a plain read rather than 0.93-0.97
-     * (GPT-2 124M, 71-74 GB/s).
+     * {@link #shrinkingRuns}) and stream each as two sequential halves (see {@link #panelRun}). A last, zero-padded
+     * panel goes through scratch, so that the loop needs no masks: with masked stores in it, it ran at 0.84-0.89 of a
+     * plain read rather than 0.93-0.97 (GPT-2 124M, 71-74 GB/s).
      */
     private static void streamPanels(float[] out, float[] in, WeightMatrix weight, float[] bias, int rows) {
         int inDim = weight.inDim(), outDim = weight.outDim(), full = outDim / NB;

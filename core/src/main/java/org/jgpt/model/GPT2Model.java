@@ -71,7 +71,8 @@ public final class GPT2Model {
             layers[l] = new Layer(WeightMatrix.of(w.attnWeight()), WeightMatrix.of(w.attnProjWeight()),
                     WeightMatrix.of(w.fcWeight()), WeightMatrix.of(w.fcProjWeight()), vector(w.ln1Weight(), c),
                     vector(w.ln1Bias(), c), vector(w.attnBias(), 3 * c), vector(w.attnProjBias(), c),
-                    vector(w.ln2Weight(), c), vector(w.ln2Bias(), c), vector(w.fcBias(), inner), vector(w.fcProjBias(), c), scale);
+                    vector(w.ln2Weight(), c), vector(w.ln2Bias(), c), vector(w.fcBias(), inner),
+                    vector(w.fcProjBias(), c), scale);
         }
         this.lmHead = WeightMatrix.ofTransposed(weights.lmHead());
         this.lnFGain = config.postLayerNorm() ? null : vector(weights.lnFWeight(), c);

@@ -113,7 +113,8 @@ class MatmulTest {
                                 magnitude += Math.abs(p);
                             }
                             assertClose(sum, magnitude, out[r * outDim + o], dtype + (transposed ? " transposed" : "")
-                                    + " weight matrix " + rows + "x" + inDim + "x" + outDim + " at [" + r + "," + o + "]");
+                                    + " weight matrix " + rows + "x" + inDim + "x" + outDim
+                                    + " at [" + r + "," + o + "]");
                         }
                     }
                 }
