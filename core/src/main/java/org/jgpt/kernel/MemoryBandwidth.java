@@ -28,7 +28,7 @@ public final class MemoryBandwidth implements AutoCloseable {
         long sliceBytes = bytes / slices / CHUNK * CHUNK;
         if (sliceBytes == 0) throw new IllegalArgumentException("a probe of " + bytes + " bytes is too small");
         arena = Arena.ofShared();
-        MemorySegment data = arena.allocate(sliceBytes * slices, 4096);
+        MemorySegment data = HugePages.allocate(sliceBytes * slices, arena);
         for (long i = 0; i < data.byteSize(); i += 4096) data.set(ValueLayout.JAVA_BYTE, i, (byte) i);
         buffer = data.asReadOnly();
         MemorySegment warmUp = buffer.asSlice(0, Math.min(sliceBytes, 1L << 20) * slices);

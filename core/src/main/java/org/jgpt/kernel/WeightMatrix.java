@@ -68,7 +68,7 @@ public final class WeightMatrix {
     private static MemorySegment pack(Tensor weight, boolean transposed, int inDim, int outDim) {
         int count = (outDim + PANEL - 1) / PANEL;
         long panelBytes = (long) inDim * PANEL * Float.BYTES;
-        MemorySegment panels = Arena.ofAuto().allocate(count * panelBytes, 64);
+        MemorySegment panels = HugePages.allocate(count * panelBytes, Arena.ofAuto());
         MemorySegment source = weight.data();
         Parallel.forEach(count, p -> {
             MemorySegment panel = panels.asSlice(p * panelBytes, panelBytes);
