@@ -1,7 +1,10 @@
 package org.jgpt.cli;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -26,8 +29,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Times the forward pass and prints one JSON line with tokens_per_second. decode: prefill a"
-                + " prompt, then time single-token steps; prefill: time forwards over the prompt, the best of --repeats. Untimed"
-                + " runs of the same work (at most 16 decode steps, or five prefills) warm the JIT first.")
+                + " prompt, then time single-token steps, each followed by a pass of a memory bandwidth probe; of"
+                + " --repeats such rounds, the one with the median fraction of the bandwidth roofline counts. prefill:"
+                + " time forwards over the prompt, the best of --repeats. Untimed runs of the same work (at most 16"
+                + " decode steps, or five prefills) warm the JIT first.")
 final class BenchCommand implements Callable<Integer> {
     enum Mode { decode, prefill, train }
 
@@ -57,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "64", paramLabel = "N", description = "Decode steps to time (default ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "prefill: passes timed, the best counts (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "Timed rounds: prefill, the best counts; decode, the median (default ${DEFAULT-VALUE}).")
     int repeats;
 
     @Option(names = "--batch", defaultValue = "4", paramLabel = "B", description = "train: sequences per step (default ${DEFAULT-VALUE}).")
@@ -110,6 +115,7 @@ final class BenchCommand implements Callable<Integer> {
             int timed;
             double seconds;
             double bandwidth = 0;
+            List<Double> fractions = List.of();
             if (mode == Mode.prefill) {
                 // Untimed, so that what is timed runs compiled: C2 takes about five passes to settle on the kernels.
                 for (int i = 0; i < 5; i++) prefill(model, promptIds);
@@ -119,10 +125,17 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 try (MemoryBandwidth probe = new MemoryBandwidth(Math.clamp(streamed, 256L << 20, 1L << 30))) {
                     decode(model, promptIds, Math.min(steps, 16), probe);
-                    double[] decodeAndProbe = decode(model, promptIds, steps, probe);
+                    // A shared machine's bandwidth and CPU time drift within a round: the median round is the figure.
+                    double[][] rounds = new double[repeats][];
+                    for (int i = 0; i < repeats; i++) rounds[i] = decode(model, promptIds, steps, probe);
+                    double probeBytes = probe.bytes();
+                    // A round's roofline fraction is its probe seconds over its decode seconds, times a constant.
+                    Arrays.sort(rounds, Comparator.comparingDouble(r -> r[1] / r[0]));
+                    fractions = Arrays.stream(rounds).mapToDouble(r -> streamed * r[1] / (r[0] * probeBytes)).boxed().toList();
+                    double[] median = rounds[(repeats - 1) / 2]; // of an even count, the lower middle one
                     timed = steps;
-                    seconds = decodeAndProbe[0];
-                    bandwidth = (double) probe.bytes() * steps / decodeAndProbe[1];
+                    seconds = median[0];
+                    bandwidth = probeBytes * steps / median[1];
                 }
             }
             result.put("tokens", timed);
@@ -134,6 +147,7 @@ final class BenchCommand implements Callable<Integer> {
                 result.put("memory_bandwidth_gb_per_s", bandwidth / 1e9);
                 result.put("roofline_tokens_per_second", bandwidth / streamed);
                 result.put("roofline_fraction", timed / seconds / (bandwidth / streamed));
+                result.put("roofline_fractions_of_rounds", fractions);
             }
             spec.commandLine().getOut().println(Json.write(result));
             return 0;

@@ -185,6 +185,12 @@ class ModelCommandsTest {
                 double streamed = ((Number) json.get("streamed_bytes_per_token")).doubleValue();
                 assertTrue(bandwidth > 0, lines[0]);
                 assertEquals(bandwidth * 1e9 / streamed, ((Number) json.get("roofline_tokens_per_second")).doubleValue(), 1e-3);
+                // Three rounds by default, sorted; the median one is the reported figure.
+                List<?> rounds = (List<?>) json.get("roofline_fractions_of_rounds");
+                assertEquals(3, rounds.size(), lines[0]);
+                double[] fractions = rounds.stream().mapToDouble(f -> ((Number) f).doubleValue()).toArray();
+                assertTrue(fractions[0] <= fractions[1] && fractions[1] <= fractions[2], lines[0]);
+                assertEquals(fractions[1], ((Number) json.get("roofline_fraction")).doubleValue(), 1e-9 * fractions[1]);
             }
         }
     }
