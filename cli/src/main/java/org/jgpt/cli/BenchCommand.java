@@ -131,7 +131,8 @@ final class BenchCommand implements Callable<Integer> {
                     double probeBytes = probe.bytes();
                     // A round's roofline fraction is its probe seconds over its decode seconds, times a constant.
                     Arrays.sort(rounds, Comparator.comparingDouble(r -> r[1] / r[0]));
-                    fractions = Arrays.stream(rounds).mapToDouble(r -> streamed * r[1] / (r[0] * probeBytes)).boxed().toList();
+                    fractions = Arrays.stream(rounds).mapToDouble(r -> streamed * r[1] / (r[0] * probeBytes))
+                            .boxed().toList();
                     double[] median = rounds[(repeats - 1) / 2]; // of an even count, the lower middle one
                     timed = steps;
                     seconds = median[0];
