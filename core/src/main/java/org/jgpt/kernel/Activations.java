@@ -10,6 +10,7 @@ public final class Activations {
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
     private static final int L = Lanes.LENGTH;
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    static final float INV_SQRT_2 = (float) (1 / Math.sqrt(2));
     /** Elements per parallel GELU task; below two of them one thread does it all. */
     private static final int GELU_CHUNK = 1 << 14;
 
@@ -46,6 +47,22 @@ public final class Activations {
     private static FloatVector gelu(FloatVector x) {
         FloatVector u = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
         return x.div(VectorMath.exp(u.mul(-2f)).add(1f));
+    }
+
+    /**
+     * BERT's exact GELU ("gelu" in Hugging Face configs), {@code out[i] = in[i] Φ(in[i])} with Φ the normal CDF;
+     * {@code out} may be {@code in}.
+     */
+    public static void geluErf(float[] out, float[] in, int n) {
+        int tasks = (n + GELU_CHUNK - 1) / GELU_CHUNK;
+        Parallel.forEach(tasks, t -> {
+            int end = Math.min(n, (t + 1) * GELU_CHUNK);
+            for (int i = t * GELU_CHUNK; i < end; i += L) {
+                VectorMask<Float> valid = F.indexInRange(i, end);
+                FloatVector x = FloatVector.fromArray(F, in, i, valid);
+                x.mul(VectorMath.erf(x.mul(INV_SQRT_2)).add(1f)).mul(0.5f).intoArray(out, i, valid);
+            }
+        });
     }
 
     /** {@code acc[i] += x[i]} for the first {@code n} elements. */

@@ -142,7 +142,25 @@ public final class Backprop {
         });
     }
 
-    // ---- causal self-attention ---------------------------------------------------------------------------------
+    /** {@code dIn[i] += gelu'(in[i]) · dOut[i]}, for BERT's exact GELU: {@code gelu' = Φ(x) + x φ(x)}. */
+    public static void geluErfBackward(float[] dIn, float[] in, float[] dOut, int n) {
+        int chunk = 1 << 14;
+        float invSqrt2Pi = (float) (1 / Math.sqrt(2 * Math.PI));
+        Parallel.forEach((n + chunk - 1) / chunk, c -> {
+            int end = Math.min(n, (c + 1) * chunk);
+            for (int i = c * chunk; i < end; i += L) {
+                var valid = F.indexInRange(i, end);
+                FloatVector x = FloatVector.fromArray(F, in, i, valid);
+                FloatVector cdf = VectorMath.erf(x.mul(Activations.INV_SQRT_2)).add(1f).mul(0.5f);
+                FloatVector pdf = VectorMath.exp(x.mul(x).mul(-0.5f)).mul(invSqrt2Pi);
+                FloatVector local = x.fma(pdf, cdf);
+                FloatVector.fromArray(F, dIn, i, valid).add(local.mul(FloatVector.fromArray(F, dOut, i, valid)))
+                        .intoArray(dIn, i, valid);
+            }
+        });
+    }
+
+    // ---- self-attention, causal (GPT) or bidirectional over each sequence's first keys (BERT) ---------------------------------------------------------------------------------
 
     /** Per-thread scratch for one (sequence, head): its q, k, v rows, their transposes, and their gradients. */
     private static final ThreadLocal<float[][]> HEAD_SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
@@ -186,14 +204,16 @@ public final class Backprop {
     }
 
     /**
-     * Causal attention over packed {@code qkv} ([R, 3C]: q, k, v). Keeps the softmax probabilities in {@code att}
-     * ([batch, nHead, T, T], row t holds positions 0..t) for the backward; writes {@code out} [R, C].
+     * Attention over packed {@code qkv} ([R, 3C]: q, k, v): causal when {@code keyLengths} is null, else every
+     * position of sequence b sees keys 0..keyLengths[b]-1 (the rest is right padding). Keeps the softmax
+     * probabilities in {@code att} ([batch, nHead, T, T], row t holds the visible positions) for the backward; writes
+     * {@code out} [R, C].
      * {@code dropout}, when not null, is a mask of att's shape applied to the probabilities before they weight V.
      * One task per (sequence, head); the scores are vectorised over key positions (against kᵀ), the output over the
      * head dimension.
      */
-    public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int batch, int seqLen,
-                                        int dim, int nHead, float scale) {
+    public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int[] keyLengths,
+                                        int batch, int seqLen, int dim, int nHead, float scale) {
         int headDim = dim / nHead;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
@@ -203,7 +223,7 @@ public final class Backprop {
             float[] q = s[0], v = s[2], kT = s[3], outRow = s[8];
             for (int t = 0; t < seqLen; t++) {
                 int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int visible = t + 1;
+                int visible = keyLengths == null ? t + 1 : keyLengths[b];
                 java.util.Arrays.fill(att, attBase, attBase + seqLen, 0f);
                 for (int d = 0; d < headDim; d++) axpy(att, attBase, q[t * headDim + d] * scale, kT, d * seqLen, visible);
                 Activations.softmax(att, attBase, visible);
@@ -218,8 +238,8 @@ public final class Backprop {
     }
 
     /** Accumulates {@code dQkv} from {@code dOut}; {@code att} and {@code dropout} are the forward's. */
-    public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout, int batch,
-                                         int seqLen, int dim, int nHead, float scale) {
+    public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout,
+                                         int[] keyLengths, int batch, int seqLen, int dim, int nHead, float scale) {
         int headDim = dim / nHead;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
@@ -232,7 +252,7 @@ public final class Backprop {
             java.util.Arrays.fill(dv, 0, seqLen * headDim, 0f);
             for (int t = 0; t < seqLen; t++) {
                 int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int visible = t + 1;
+                int visible = keyLengths == null ? t + 1 : keyLengths[b];
                 System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutRow, 0, headDim);
                 // dP[u] = dOut · v[u], through the dropout mask; dv[u] += p[u] · dOut
                 java.util.Arrays.fill(dScores, 0, visible, 0f);

@@ -107,4 +107,20 @@ final class VectorMath {
     static FloatVector tanh(FloatVector x) {
         return broadcast(2f).div(exp(x.mul(2f)).add(1f)).neg().add(1f);
     }
+
+    /**
+     * erf(x) within 1.5e-7 (Abramowitz and Stegun 7.1.26): {@code 1 - poly(t) e^{-x²}} with {@code t = 1/(1 + p|x|)},
+     * odd in x. Enough for BERT's exact GELU in float32, and it vectorises where a series would branch.
+     */
+    static FloatVector erf(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector t = broadcast(1f).div(a.fma(0.3275911f, 1f));
+        FloatVector poly = broadcast(1.061405429f);
+        poly = poly.fma(t, broadcast(-1.453152027f));
+        poly = poly.fma(t, broadcast(1.421413741f));
+        poly = poly.fma(t, broadcast(-0.284496736f));
+        poly = poly.fma(t, broadcast(0.254829592f));
+        FloatVector y = broadcast(1f).sub(poly.mul(t).mul(exp(a.mul(a).neg())));
+        return y.blend(y.neg(), x.lt(0f));
+    }
 }

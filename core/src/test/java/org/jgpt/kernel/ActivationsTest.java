@@ -33,6 +33,46 @@ class ActivationsTest {
     }
 
     @Test
+    void exactGeluAndItsGradientMatchTheNormalCdf() {
+        Random random = new Random(8);
+        int n = 40_000;
+        float[] in = new float[n];
+        for (int i = 0; i < n; i++) in[i] = (float) (random.nextGaussian() * 4);
+        in[0] = 0f;
+        in[1] = -12f;
+        in[2] = 12f;
+        float[] out = new float[n];
+        float[] dOut = new float[n];
+        java.util.Arrays.fill(dOut, 1f);
+        float[] dIn = new float[n];
+        Activations.geluErf(out, in, n);
+        Backprop.geluErfBackward(dIn, in, dOut, n);
+        for (int i = 0; i < n; i++) {
+            double x = in[i];
+            double cdf = normalCdf(x);
+            double pdf = Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+            // erf is approximated within 1.5e-7 (Abramowitz-Stegun 7.1.26), so Φ within 7.5e-8 and x·Φ(x) within
+            // |x| · 7.5e-8; 1e-6 relative allows for float rounding on top.
+            double tolerance = 1e-7 * Math.abs(x) + 1e-6 * Math.abs(x * cdf) + 1e-9;
+            assertEquals(x * cdf, out[i], tolerance, "gelu(" + x + ")");
+            assertEquals(cdf + x * pdf, dIn[i], 1e-7 * (1 + Math.abs(x)) + 1e-6, "gelu'(" + x + ")");
+        }
+    }
+
+    /** Φ(x) by the Taylor series of erf in double precision, exact to 1e-15 for |x| ≤ 6; 0 or 1 beyond. */
+    private static double normalCdf(double x) {
+        if (Math.abs(x) > 6) return x > 0 ? 1 : 0;
+        double z = x / Math.sqrt(2);
+        double term = z;
+        double sum = z;
+        for (int k = 1; k < 200; k++) {
+            term *= -z * z / k;
+            sum += term / (2 * k + 1);
+        }
+        return 0.5 * (1 + 2 / Math.sqrt(Math.PI) * sum);
+    }
+
+    @Test
     void geluMayWorkInPlace() {
         float[] x = {-2f, -0.5f, 0f, 0.5f, 2f};
         float[] expected = new float[5];

@@ -15,13 +15,13 @@ public final class AdamW {
         }
     }
 
-    private final List<TrainableGPT2.Parameter> parameters;
+    private final List<Parameter> parameters;
     private final Settings settings;
     private final float[][] m;
     private final float[][] v;
     private int step;
 
-    public AdamW(List<TrainableGPT2.Parameter> parameters, Settings settings) {
+    public AdamW(List<Parameter> parameters, Settings settings) {
         this.parameters = List.copyOf(parameters);
         this.settings = settings;
         this.m = new float[parameters.size()][];
@@ -35,7 +35,7 @@ public final class AdamW {
     /** The global L2 norm of all gradients. */
     public double gradientNorm() {
         double sum = 0;
-        for (TrainableGPT2.Parameter p : parameters) sum += Optimizers.sumOfSquares(p.grad(), p.grad().length);
+        for (Parameter p : parameters) sum += Optimizers.sumOfSquares(p.grad(), p.grad().length);
         return Math.sqrt(sum);
     }
 
@@ -48,12 +48,12 @@ public final class AdamW {
         if (maxNorm > 0) {
             float coefficient = (float) Math.min(1.0, maxNorm / (norm + 1e-6));
             if (coefficient < 1f) {
-                for (TrainableGPT2.Parameter p : parameters) Optimizers.scale(p.grad(), p.grad().length, coefficient);
+                for (Parameter p : parameters) Optimizers.scale(p.grad(), p.grad().length, coefficient);
             }
         }
         step++;
         for (int i = 0; i < parameters.size(); i++) {
-            TrainableGPT2.Parameter p = parameters.get(i);
+            Parameter p = parameters.get(i);
             float decay = decays(p) ? settings.weightDecay() : 0f;
             Optimizers.adamw(p.value(), p.grad(), m[i], v[i], p.value().length, lr, settings.beta1(), settings.beta2(),
                     settings.eps(), decay, step);
@@ -61,7 +61,7 @@ public final class AdamW {
         return norm;
     }
 
-    private boolean decays(TrainableGPT2.Parameter p) {
+    private boolean decays(Parameter p) {
         if (!p.matrix()) return false;
         boolean embedding = p.name().equals("wte.weight") || p.name().equals("wpe.weight")
                 || p.name().equals("tokens_embed.weight") || p.name().equals("positions_embed.weight"); // GPT-1's

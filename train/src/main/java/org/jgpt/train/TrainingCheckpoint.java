@@ -54,9 +54,9 @@ public final class TrainingCheckpoint {
         try {
             Checkpoints.save(model.weights(), temp, DType.F32);
             List<Tensor> moments = new ArrayList<>();
-            List<TrainableGPT2.Parameter> parameters = model.parameters();
+            List<Parameter> parameters = model.parameters();
             for (int i = 0; i < parameters.size(); i++) {
-                TrainableGPT2.Parameter p = parameters.get(i);
+                Parameter p = parameters.get(i);
                 moments.add(Tensor.of(p.name() + ".exp_avg", optimizer.firstMoments()[i], p.shape()));
                 moments.add(Tensor.of(p.name() + ".exp_avg_sq", optimizer.secondMoments()[i], p.shape()));
             }
@@ -101,9 +101,9 @@ public final class TrainingCheckpoint {
             model.load(weights);
         }
         try (Safetensors moments = Safetensors.open(checkpoint.resolve(OPTIMIZER))) {
-            List<TrainableGPT2.Parameter> parameters = model.parameters();
+            List<Parameter> parameters = model.parameters();
             for (int i = 0; i < parameters.size(); i++) {
-                TrainableGPT2.Parameter p = parameters.get(i);
+                Parameter p = parameters.get(i);
                 read(moments.tensor(p.name() + ".exp_avg"), optimizer.firstMoments()[i]);
                 read(moments.tensor(p.name() + ".exp_avg_sq"), optimizer.secondMoments()[i]);
             }

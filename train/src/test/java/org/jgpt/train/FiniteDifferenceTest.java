@@ -20,7 +20,7 @@ class FiniteDifferenceTest {
         int seqLen = 6;
         TrainableGPT2 model = new TrainableGPT2(config, batch, seqLen, 0.1f);
         SplittableRandom random = new SplittableRandom(99);
-        for (TrainableGPT2.Parameter p : model.parameters()) {
+        for (Parameter p : model.parameters()) {
             for (int i = 0; i < p.value().length; i++) {
                 p.value()[i] = (float) ((p.matrix() ? 0.3 : 0.1) * random.nextGaussian() + (p.name().contains("ln_") && p.name().endsWith("weight") ? 1 : 0));
             }
@@ -32,7 +32,7 @@ class FiniteDifferenceTest {
         model.zeroGrad();
         model.backward(1f);
         float h = 4e-3f;
-        for (TrainableGPT2.Parameter p : model.parameters()) {
+        for (Parameter p : model.parameters()) {
             for (int k = 0; k < 4; k++) {
                 int i = random.nextInt(p.value().length);
                 float original = p.value()[i];

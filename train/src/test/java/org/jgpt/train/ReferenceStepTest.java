@@ -42,7 +42,7 @@ class ReferenceStepTest {
         int seqLen = ((Number) fixture.get("seq_len")).intValue();
         TrainableGPT2 model = new TrainableGPT2(config, batch, seqLen, 0f);
         Map<String, Object> reference = object("parameters");
-        for (TrainableGPT2.Parameter p : model.parameters()) {
+        for (Parameter p : model.parameters()) {
             float[] values = Json.toFloatArray(reference.get(p.name()));
             assertEquals(p.value().length, values.length, p.name());
             System.arraycopy(values, 0, p.value(), 0, values.length);
@@ -67,7 +67,7 @@ class ReferenceStepTest {
         model.zeroGrad();
         model.backward(1f);
         Map<String, Object> gradients = object("gradients");
-        for (TrainableGPT2.Parameter p : model.parameters()) assertClose(Json.toFloatArray(gradients.get(p.name())), p.grad(), "d " + p.name());
+        for (Parameter p : model.parameters()) assertClose(Json.toFloatArray(gradients.get(p.name())), p.grad(), "d " + p.name());
     }
 
     @Test
@@ -86,7 +86,7 @@ class ReferenceStepTest {
         Map<String, Object> updated = object("updated");
         Map<String, Object> initial = object("parameters");
         Map<String, Object> gradients = object("gradients");
-        for (TrainableGPT2.Parameter p : model.parameters()) {
+        for (Parameter p : model.parameters()) {
             float[] expected = Json.toFloatArray(updated.get(p.name()));
             float[] before = Json.toFloatArray(initial.get(p.name()));
             float[] gradient = Json.toFloatArray(gradients.get(p.name()));

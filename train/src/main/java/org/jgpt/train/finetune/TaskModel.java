@@ -22,6 +22,7 @@ import org.jgpt.kernel.Tensor;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.Parameter;
 import org.jgpt.train.TrainableGPT2;
 
 /**
@@ -86,7 +87,7 @@ public final class TaskModel {
 
     private final Spec spec;
     private final TrainableGPT2 gpt;
-    private final TrainableGPT2.Parameter head;
+    private final Parameter head;
     private final Tensor headTensor;
     private final int examplesPerForward;
     private final int seqLen;
@@ -108,7 +109,7 @@ public final class TaskModel {
         this.gpt = new TrainableGPT2(config, sequences, seqLen, dropout);
         int c = config.nEmbd();
         int outputs = spec.headOutputs();
-        this.head = new TrainableGPT2.Parameter("score.weight", new long[] {outputs, c}, new float[outputs * c],
+        this.head = new Parameter("score.weight", new long[] {outputs, c}, new float[outputs * c],
                 new float[outputs * c], true);
         this.headTensor = Tensor.of(head.name(), head.value(), outputs, c);
         int rows = sequences * seqLen;
@@ -170,8 +171,8 @@ public final class TaskModel {
     }
 
     /** GPT-2's parameters, then the head's. */
-    public List<TrainableGPT2.Parameter> parameters() {
-        List<TrainableGPT2.Parameter> all = new ArrayList<>(gpt.parameters());
+    public List<Parameter> parameters() {
+        List<Parameter> all = new ArrayList<>(gpt.parameters());
         all.add(head);
         return all;
     }

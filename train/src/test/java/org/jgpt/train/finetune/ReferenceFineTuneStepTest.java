@@ -11,6 +11,7 @@ import java.util.Map;
 import org.jgpt.io.Json;
 import org.jgpt.train.RepoFiles;
 import org.jgpt.model.GPT2Config;
+import org.jgpt.train.Parameter;
 import org.jgpt.train.TrainableGPT2;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,7 +79,7 @@ class ReferenceFineTuneStepTest {
         var spec = new TaskModel.Spec(task, labels, task == Task.CHOICE ? answers : 0, transform);
         TaskModel model = new TaskModel(config, spec, encoded.size(), TaskModel.longest(encoded), 0f, 0f);
         Map<String, Object> parameters = object(reference, "parameters");
-        for (TrainableGPT2.Parameter p : model.parameters()) {
+        for (Parameter p : model.parameters()) {
             float[] values = Json.toFloatArray(p.name().equals("score.weight") ? record.get("head") : parameters.get(p.name()));
             assertEquals(p.value().length, values.length, p.name());
             System.arraycopy(values, 0, p.value(), 0, values.length);
@@ -92,7 +93,7 @@ class ReferenceFineTuneStepTest {
         assertEquals(((Number) expected.get("loss")).doubleValue(), losses.task() + lambda * losses.lm(), 1e-5, "loss");
         Map<String, Object> gradients = object(expected, "gradients");
         int checked = 0;
-        for (TrainableGPT2.Parameter p : model.parameters()) {
+        for (Parameter p : model.parameters()) {
             if (!gradients.containsKey(p.name())) continue;
             float[] want = Json.toFloatArray(gradients.get(p.name()));
             assertEquals(want.length, p.grad().length, p.name());
