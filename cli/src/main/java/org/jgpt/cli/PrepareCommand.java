@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "prepare", mixinStandardHelpOptions = true,
         description = {"Tokenize a corpus into uint16 token shards (llm.c's format) for training.",
                 "A document is a file, or a line of a .jsonl file (its \"text\" field); directories are read in name order.",
-                "<|endoftext|> precedes every document. The last documents go to validation."})
+                "<|endoftext|> precedes every document (</s> with a RoBERTa-style vocabulary, which has no "
+                        + "<|endoftext|>). The last documents go to validation."})
 final class PrepareCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory (must not exist or be empty).")
     Path out;

@@ -13,6 +13,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.jgpt.tokenizer.BpeTrainer;
+import org.jgpt.tokenizer.BpeTrainer.SpecialTokens;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,8 +41,15 @@ public final class TokenizerCommand implements Runnable {
         CommandSpec spec;
 
         @Option(names = "--vocab-size", required = true, paramLabel = "N",
-                description = "Ids in the vocabulary: 256 bytes, N - 257 learned tokens, <|endoftext|> last.")
+                description = "Ids in the vocabulary, special tokens included: 256 bytes, N - 257 learned tokens, "
+                        + "<|endoftext|> last (with --roberta: N - 261 learned tokens).")
         int vocabSize;
+
+        @Option(names = "--roberta", defaultValue = "false",
+                description = "Reserve RoBERTa's special tokens, for masked-language-model training: <s> <pad> </s> "
+                        + "<unk> as ids 0-3, before the bytes, <mask> last, and no <|endoftext|> "
+                        + "(default: ${DEFAULT-VALUE}).")
+        boolean roberta;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write vocab.json and merges.txt.")
         Path out;
@@ -55,10 +63,12 @@ public final class TokenizerCommand implements Runnable {
             for (Path input : inputs) {
                 for (Path file : filesOf(input)) texts.add(readFile(file));
             }
+            SpecialTokens specials = roberta ? SpecialTokens.ROBERTA : SpecialTokens.GPT2;
             GPT2Tokenizer tokenizer;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Learning merges").setInitialMax(Math.max(0, vocabSize - 257))
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Learning merges")
+                    .setInitialMax(Math.max(0, vocabSize - 256 - specials.count()))
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(ProgressBars.stderr()).build()) {
-                tokenizer = BpeTrainer.train(texts, vocabSize, (learned, wanted) -> bar.stepTo(learned));
+                tokenizer = BpeTrainer.train(texts, vocabSize, specials, (learned, wanted) -> bar.stepTo(learned));
             }
             tokenizer.save(out);
             spec.commandLine().getOut().println("wrote " + out.resolve("vocab.json") + " and " + out.resolve("merges.txt")

@@ -110,4 +110,19 @@ class TokenizerCliTest {
         Run special = run("269".getBytes(StandardCharsets.UTF_8), "detokenize", "--model", out.toString());
         assertEquals("<|endoftext|>", new String(special.stdout(), StandardCharsets.UTF_8));
     }
+
+    @Test
+    void tokenizerTrainWithRobertaReservesRobertasSpecialTokens() throws Exception {
+        Path corpus = file("corpus.txt", "the cat sat on the mat\n".repeat(20).getBytes(StandardCharsets.UTF_8));
+        Path out = dir.resolve("roberta");
+        Run train = run(new byte[0], "tokenizer", "train", "--roberta", "--vocab-size", "270", "--out", out.toString(),
+                corpus.toString());
+        assertEquals(0, train.exit(), train.err());
+        assertTrue(train.out().contains("270 tokens"), train.out());
+        Run special = run("0 1 2 3 269".getBytes(StandardCharsets.UTF_8), "detokenize", "--model", out.toString());
+        assertEquals("<s><pad></s><unk><mask>", new String(special.stdout(), StandardCharsets.UTF_8));
+
+        Run help = run(new byte[0], "tokenizer", "train", "--help");
+        assertTrue(help.out().contains("--roberta") && help.out().contains("(default: false)"), help.out());
+    }
 }

@@ -1,8 +1,10 @@
 package org.jgpt.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -13,14 +15,38 @@ import java.util.PriorityQueue;
  * often they occur, the most frequent adjacent pair is merged into a new token until the vocabulary is full.
  *
  * <p>Ids: 0..255 are the bytes in GPT-2's order, then one id per new token in the order learned, then
- * {@code <|endoftext|>} last. Ties between equally frequent pairs go to the pair with the smaller left id, then the
- * smaller right id, so training is deterministic. Pair counts are kept up to date incrementally: a merge only
- * revisits the pieces that contain the pair, and a priority queue (with stale entries skipped) gives the next pair.
+ * {@code <|endoftext|>} last. With {@link SpecialTokens#ROBERTA} the ids are laid out as RoBERTa's vocabulary:
+ * {@code <s> <pad> </s> <unk>} are 0..3, the bytes and learned tokens follow, and {@code <mask>} is last. Ties
+ * between equally frequent pairs go to the pair with the smaller left id, then the smaller right id, so training is
+ * deterministic. Pair counts are kept up to date incrementally: a merge only revisits the pieces that contain the
+ * pair, and a priority queue (with stale entries skipped) gives the next pair.
  */
 public final class BpeTrainer {
     /** Told of progress as tokens are learned. */
     public interface Progress {
         void update(int learned, int wanted);
+    }
+
+    /** The special tokens a trained vocabulary reserves: some before the bytes, and one after the learned tokens. */
+    public enum SpecialTokens {
+        /** GPT-2's: {@code <|endoftext|>} last. */
+        GPT2(List.of(), GPT2Tokenizer.END_OF_TEXT),
+        /** RoBERTa's: {@code <s> <pad> </s> <unk>} first, {@code <mask>} last, and no {@code <|endoftext|>}. */
+        ROBERTA(List.of(RobertaTokens.BOS, RobertaTokens.PAD, RobertaTokens.EOS, RobertaTokens.UNK),
+                RobertaTokens.MASK);
+
+        private final List<String> first;
+        private final String last;
+
+        SpecialTokens(List<String> first, String last) {
+            this.first = first;
+            this.last = last;
+        }
+
+        /** How many ids the special tokens take. */
+        public int count() {
+            return first.size() + 1;
+        }
     }
 
     private final List<int[]> words = new ArrayList<>();
@@ -39,10 +65,24 @@ public final class BpeTrainer {
      * or until no pair is left to merge. {@code progress} may be null.
      */
     public static GPT2Tokenizer train(List<byte[]> texts, int vocabSize, Progress progress) {
-        if (vocabSize < 257) throw new IllegalArgumentException("vocab size " + vocabSize + " is too small: 256 bytes + <|endoftext|> need 257");
+        return train(texts, vocabSize, SpecialTokens.GPT2, progress);
+    }
+
+    /**
+     * Trains on the texts until the vocabulary has {@code vocabSize} ids, the special tokens included, or until no
+     * pair is left to merge. {@code progress} may be null.
+     */
+    public static GPT2Tokenizer train(List<byte[]> texts, int vocabSize, SpecialTokens specials, Progress progress) {
+        int smallest = 256 + specials.count();
+        if (vocabSize < smallest) {
+            List<String> names = new ArrayList<>(specials.first);
+            names.add(specials.last);
+            throw new IllegalArgumentException("vocab size " + vocabSize + " is too small: 256 bytes + "
+                    + String.join(", ", names) + " need " + smallest);
+        }
         BpeTrainer trainer = new BpeTrainer();
         trainer.countWords(texts);
-        return trainer.learn(vocabSize, progress);
+        return trainer.learn(vocabSize - specials.count(), progress).withSpecials(specials);
     }
 
     private void countWords(List<byte[]> texts) {
@@ -80,12 +120,36 @@ public final class BpeTrainer {
         visited = new int[words.size()];
     }
 
-    private GPT2Tokenizer learn(int vocabSize, Progress progress) {
+    /** The learned vocabulary: bytes and merged tokens, ids from 0, before the special tokens are placed. */
+    private record Learned(List<byte[]> tokens, List<Integer> mergeLeft, List<Integer> mergeRight) {
+        /**
+         * Shifts the learned ids past the leading special tokens and appends the last one. Shifting every id by the
+         * same amount keeps the order that broke ties, so the merges are those training with the shift would learn.
+         */
+        GPT2Tokenizer withSpecials(SpecialTokens specials) {
+            int shift = specials.first.size();
+            byte[][] all = new byte[shift + tokens.size() + 1][];
+            Map<String, Integer> ids = new LinkedHashMap<>();
+            for (int id = 0; id < shift; id++) {
+                all[id] = specials.first.get(id).getBytes(StandardCharsets.UTF_8);
+                ids.put(specials.first.get(id), id);
+            }
+            for (int id = 0; id < tokens.size(); id++) all[shift + id] = tokens.get(id);
+            all[all.length - 1] = specials.last.getBytes(StandardCharsets.UTF_8);
+            ids.put(specials.last, all.length - 1);
+            int[] left = mergeLeft.stream().mapToInt(id -> id + shift).toArray();
+            int[] right = mergeRight.stream().mapToInt(id -> id + shift).toArray();
+            return new GPT2Tokenizer(all, left, right, ids);
+        }
+    }
+
+    /** Merges until there are {@code learnedSize} bytes and tokens, or no pair is left. */
+    private Learned learn(int learnedSize, Progress progress) {
         List<Integer> mergeLeft = new ArrayList<>();
         List<Integer> mergeRight = new ArrayList<>();
-        int wanted = vocabSize - 257;
+        int wanted = learnedSize - 256;
         int stamp = 0;
-        while (tokens.size() < vocabSize - 1 && !queue.isEmpty()) {
+        while (tokens.size() < learnedSize && !queue.isEmpty()) {
             long[] candidate = queue.poll();
             long pair = candidate[1];
             if (pairCounts.getOrDefault(pair, 0L) != candidate[0] || candidate[0] == 0) continue;
@@ -104,9 +168,7 @@ public final class BpeTrainer {
             applyMerge(pair, left, right, merged, ++stamp);
             if (progress != null) progress.update(tokens.size() - 256, wanted);
         }
-        byte[][] all = tokens.toArray(new byte[tokens.size() + 1][]);
-        all[tokens.size()] = GPT2Tokenizer.END_OF_TEXT.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return new GPT2Tokenizer(all, toArray(mergeLeft), toArray(mergeRight), Map.of(GPT2Tokenizer.END_OF_TEXT, tokens.size()));
+        return new Learned(tokens, mergeLeft, mergeRight);
     }
 
     /** Rewrites every piece that holds the pair and updates the pair counts by the difference. */
@@ -155,16 +217,12 @@ public final class BpeTrainer {
     }
 
     private static String latin1(byte[] bytes, int from, int to) {
-        return new String(bytes, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+        return new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] both = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, both, a.length, b.length);
         return both;
-    }
-
-    private static int[] toArray(List<Integer> list) {
-        return list.stream().mapToInt(Integer::intValue).toArray();
     }
 }

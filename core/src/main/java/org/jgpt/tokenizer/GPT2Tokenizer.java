@@ -503,6 +503,24 @@ public final class GPT2Tokenizer implements Tokenizer {
         return id;
     }
 
+    /**
+     * The token that separates documents in a prepared corpus: {@code <|endoftext|>}, or RoBERTa's {@code </s>} in a
+     * vocabulary without it (RoBERTa packs documents with {@code </s>} between them).
+     */
+    public int documentSeparator() {
+        Integer id = specials.getOrDefault(END_OF_TEXT, specials.get(RobertaTokens.EOS));
+        if (id == null) {
+            throw new IllegalStateException("the vocabulary has neither " + END_OF_TEXT + " nor " + RobertaTokens.EOS
+                    + " to separate documents with");
+        }
+        return id;
+    }
+
+    /** Whether the id is a special token such as {@code <|endoftext|>} or {@code <mask>}, which encode never gives. */
+    public boolean isSpecial(int id) {
+        return specials.containsValue(id);
+    }
+
     /** The id of a token as vocab.json spells it (e.g. "Ġthe", or "<|endoftext|>"). */
     public OptionalInt tokenId(String token) {
         Integer special = specials.get(token);

@@ -2,6 +2,7 @@ package org.jgpt.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,10 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.jgpt.tokenizer.BpeTrainer.SpecialTokens;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** BPE training: merge order checked by hand, determinism, pre-token boundaries, and files that load back. */
+/**
+ * BPE training: merge order checked by hand, determinism, pre-token boundaries, files that load back, and RoBERTa's
+ * layout of special tokens.
+ */
 class BpeTrainerTest {
     @TempDir
     Path dir;
@@ -87,6 +92,53 @@ class BpeTrainerTest {
         if (token.matches("'(s|t|re|ve|m|ll|d)")) return true;
         String body = token.startsWith(" ") && token.length() > 1 ? token.substring(1) : token;
         return body.matches("[A-Za-z]+") || body.matches("[0-9]+") || body.matches("[^A-Za-z0-9\\s]+") || token.matches("\\s+");
+    }
+
+    @Test
+    void robertaModePutsItsSpecialTokensWhereRobertaHasThem() throws IOException {
+        byte[] moby = Arrays.copyOf(Corpora.bytes(Corpora.root().resolve("moby-dick.txt")), 200_000);
+        GPT2Tokenizer roberta = BpeTrainer.train(List.of(moby), 1000, SpecialTokens.ROBERTA, null);
+        assertEquals(1000, roberta.vocabSize(), "the 5 special tokens count in the vocab size");
+        assertEquals(new RobertaTokens(0, 1, 2, 3, 999), RobertaTokens.of(roberta));
+        assertFalse(roberta.hasEndOfText());
+        // The same corpus in GPT-2 mode, 4 ids smaller, learns the same merges: the learned ids are only shifted by 4.
+        GPT2Tokenizer gpt2 = BpeTrainer.train(List.of(moby), 996, null);
+        for (int id = 0; id < 995; id++) assertArrayEquals(gpt2.tokenBytes(id), roberta.tokenBytes(id + 4), "id " + id);
+        assertEquals(mergesOf(gpt2), mergesOf(roberta));
+
+        Path saved = dir.resolve("roberta");
+        roberta.save(saved);
+        GPT2Tokenizer loaded = GPT2Tokenizer.load(saved.resolve("vocab.json"), saved.resolve("merges.txt"));
+        assertEquals(1000, loaded.vocabSize());
+        assertEquals(RobertaTokens.of(roberta), RobertaTokens.of(loaded));
+        for (int id = 0; id < 1000; id++) assertArrayEquals(roberta.tokenBytes(id), loaded.tokenBytes(id), "id " + id);
+        int[] ids = loaded.encode(moby);
+        assertArrayEquals(roberta.encode(moby), ids);
+        assertArrayEquals(moby, loaded.decodeBytes(ids));
+        byte[] noise = new byte[4096];
+        new java.util.Random(5).nextBytes(noise);
+        assertArrayEquals(noise, loaded.decodeBytes(loaded.encode(noise)));
+    }
+
+    @Test
+    void robertaSpecialTokensAreOnlyMadeFromTheirTextOnRequest() {
+        GPT2Tokenizer roberta = BpeTrainer.train(texts("the cat sat on the mat"), 270, SpecialTokens.ROBERTA, null);
+        String text = "<s>a</s></s>b<pad><unk><mask>";
+        for (int id : roberta.encode(text)) assertFalse(roberta.isSpecial(id), "encode gave the special id " + id);
+        int[] allowed = roberta.encodeAllowingSpecial(text);
+        int a = roberta.encode("a")[0];
+        int b = roberta.encode("b")[0];
+        assertArrayEquals(new int[] {0, a, 2, 2, b, 1, 3, 269}, allowed);
+        assertEquals(text, roberta.decode(allowed));
+    }
+
+    @Test
+    void robertaModeNeedsRoomForItsFiveSpecialTokens() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> BpeTrainer.train(texts("ab"), 260, SpecialTokens.ROBERTA, null));
+        assertEquals("vocab size 260 is too small: 256 bytes + <s>, <pad>, </s>, <unk>, <mask> need 261",
+                e.getMessage());
+        assertEquals(261, BpeTrainer.train(texts("ab"), 261, SpecialTokens.ROBERTA, null).vocabSize());
     }
 
     @Test

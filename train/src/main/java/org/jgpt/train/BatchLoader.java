@@ -50,8 +50,8 @@ public final class BatchLoader {
         System.arraycopy(window, 1, targets, row * seqLen, seqLen);
     }
 
-    /** SplitMix64's finaliser over (seed, n): a well-mixed, stateless random long. */
-    static long mix(long seed, long n) {
+    /** SplitMix64's finaliser over (seed, n): a well-mixed, stateless random long. Shared by every batch source. */
+    public static long mix(long seed, long n) {
         long z = seed + (n + 1) * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

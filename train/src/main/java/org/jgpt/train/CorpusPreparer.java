@@ -18,10 +18,12 @@ import org.jgpt.tokenizer.GPT2Tokenizer;
  * Tokenizes a corpus into train and validation token shards, as {@code jgpt prepare} does.
  *
  * <p>A document is a file, or one line of a {@code .jsonl} file (its {@code "text"} field). Directories are walked
- * in name order. Every document is preceded by {@code <|endoftext|>}, so documents are separated as in GPT-2's
- * training data. The split is by document and deterministic: the last documents in input order go to validation
- * (for SOTU's year-named files, the most recent addresses). The tokenizer's files are saved beside the shards, so the
- * directory is all a training run needs. The output directory appears whole or not at all.
+ * in name order. Every document is preceded by the tokenizer's {@link GPT2Tokenizer#documentSeparator() document
+ * separator}, so documents are separated as in GPT-2's training data ({@code <|endoftext|>}) or, in a RoBERTa-style
+ * vocabulary, as in RoBERTa's full-sentence packing ({@code </s>}). The split is by document and deterministic: the
+ * last documents in input order go to validation (for SOTU's year-named files, the most recent addresses). The
+ * tokenizer's files are saved beside the shards, so the directory is all a training run needs. The output directory
+ * appears whole or not at all.
  */
 public final class CorpusPreparer {
 
@@ -47,6 +49,7 @@ public final class CorpusPreparer {
         if (Files.exists(outDir) && (!Files.isDirectory(outDir) || Directories.isNonEmptyDirectory(outDir))) {
             throw new IOException(outDir + " exists and is not an empty directory; choose another --out");
         }
+        int separator = tokenizer.documentSeparator();
         List<Document> documents = documents(inputs);
         if (documents.isEmpty()) throw new IOException("no documents found in " + inputs);
         int valDocuments = (int) Math.round(documents.size() * valFraction);
@@ -66,7 +69,7 @@ public final class CorpusPreparer {
                 Document doc = documents.get(i);
                 int[] ids = doc.jsonText != null ? tokenizer.encode(doc.jsonText) : tokenizer.encode(Files.readAllBytes(doc.file));
                 ShardWriter split = i < trainDocuments ? train : val;
-                split.add(tokenizer.endOfText());
+                split.add(separator);
                 for (int id : ids) split.add(id);
                 doneBytes += doc.bytes;
                 if (progress != null) progress.update(doneBytes, totalBytes);
@@ -76,7 +79,7 @@ public final class CorpusPreparer {
             Map<String, Object> manifest = new LinkedHashMap<>();
             manifest.put("format", "llm.c token shards: 256 int32 header (magic 20240520, version 1, count), uint16 tokens");
             manifest.put("vocab_size", tokenizer.vocabSize());
-            manifest.put("eot_token", tokenizer.endOfText());
+            manifest.put("eot_token", separator);
             manifest.put("train_documents", trainDocuments);
             manifest.put("val_documents", valDocuments);
             manifest.put("train", train.entries);

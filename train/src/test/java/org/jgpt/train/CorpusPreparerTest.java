@@ -10,15 +10,21 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.RobertaTokens;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Shards hold each document's tokens (tiktoken's r50k ids, via jtokkit) after an end-of-text, split by document. */
+/**
+ * Shards hold each document's tokens (tiktoken's r50k ids, via jtokkit) after an end-of-text (RoBERTa's {@code </s>}
+ * in a vocabulary without one), split by document.
+ */
 class CorpusPreparerTest {
     private static final Encoding R50K = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
 
@@ -66,6 +72,31 @@ class CorpusPreparerTest {
         assertTrue(Files.list(out).filter(p -> p.getFileName().toString().startsWith("train_")).count() > 1,
                 "7-token shards: the train split spans several files");
         assertArrayEquals(GPT2Tokenizer.gpt2().encode("round trip"), TokenDataset.tokenizer(out).encode("round trip"));
+    }
+
+    @Test
+    void aRobertaVocabularySeparatesDocumentsWithEndOfSequence() throws IOException {
+        GPT2Tokenizer roberta = BpeTrainer.train(List.of("the cat sat on the mat".getBytes(StandardCharsets.UTF_8)),
+                270, BpeTrainer.SpecialTokens.ROBERTA, null);
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("a.txt"), "the cat");
+        Files.writeString(corpus.resolve("b.txt"), "sat on the mat");
+        Path out = dir.resolve("prepared");
+
+        CorpusPreparer.prepare(List.of(corpus), out, roberta, 0, 100, null);
+
+        int eos = RobertaTokens.of(roberta).eos();
+        assertEquals(eos, roberta.documentSeparator());
+        List<Integer> expected = new ArrayList<>();
+        for (String doc : List.of("the cat", "sat on the mat")) {
+            expected.add(eos);
+            for (int id : roberta.encode(doc)) expected.add(id);
+        }
+        try (TokenDataset train = TokenDataset.open(out, "train")) {
+            assertEquals(expected, read(train));
+        }
+        assertTrue(Files.readString(out.resolve("manifest.json")).contains("\"eot_token\": " + eos));
+        assertEquals(RobertaTokens.of(roberta), RobertaTokens.of(TokenDataset.tokenizer(out)));
     }
 
     @Test
