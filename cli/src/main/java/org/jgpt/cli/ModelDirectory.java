@@ -3,6 +3,7 @@ package org.jgpt.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jgpt.io.Checkpoints;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT1Tokenizer;
@@ -30,6 +31,10 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
 
     static ModelDirectory open(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
+        if (Files.isRegularFile(dir.resolve("config.json")) && EncoderConfig.describes(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException(dir + " is a RoBERTa encoder, which does not generate or score text:"
+                    + " this command needs a GPT; encoders take fill-mask, finetune and classify");
+        }
         GPT2Weights weights = Checkpoints.load(dir);
         try {
             return new ModelDirectory(weights, tokenizer(dir, weights.config()));

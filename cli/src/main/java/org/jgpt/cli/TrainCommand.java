@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Checkpoints;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.train.TokenDataset;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Pre-train GPT-2 with the causal LM objective on a corpus made by 'jgpt prepare'.",
+        description = {"Pre-train on a corpus made by 'jgpt prepare': GPT-2 with the causal LM objective (clm), or a",
+                "RoBERTa encoder with a masked objective (mlm, wwm, span, each alone or with +sop or +nsp).",
                 "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
                 "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
 final class TrainCommand implements Callable<Integer> {
@@ -32,31 +34,42 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", defaultValue = "scratch", description = "'scratch' (GPT-2 initialisation) or a model directory to start from (default: ${DEFAULT-VALUE}).")
     String init;
 
-    @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2.")
+    @Option(names = "--objective", defaultValue = "clm", description = "clm trains GPT-2; mlm (BERT/RoBERTa masking),"
+            + " wwm (whole words), span (SpanBERT), alone or +sop (ALBERT's sentence order) or +nsp (BERT's next"
+            + " sentence), train a RoBERTa encoder (default: ${DEFAULT-VALUE}).")
+    String objective;
+
+    @Option(names = "--mask-rate", defaultValue = "0.15", description = "Share of tokens the masked objectives predict,"
+            + " 80% of them replaced by <mask>, 10% by a random token, 10% kept (default: ${DEFAULT-VALUE}).")
+    double maskRate;
+
+    @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2; with a"
+            + " masked objective, roberta-base.")
     String preset;
 
-    @Option(names = "--n-layer", defaultValue = "4") int nLayer;
-    @Option(names = "--n-head", defaultValue = "4") int nHead;
-    @Option(names = "--n-embd", defaultValue = "128") int nEmbd;
-    @Option(names = "--context", defaultValue = "256", description = "n_positions (default: ${DEFAULT-VALUE}).") int context;
+    @Option(names = "--n-layer", defaultValue = "4", description = "Transformer blocks (default: ${DEFAULT-VALUE}).") int nLayer;
+    @Option(names = "--n-head", defaultValue = "4", description = "Attention heads (default: ${DEFAULT-VALUE}).") int nHead;
+    @Option(names = "--n-embd", defaultValue = "128", description = "Model width (default: ${DEFAULT-VALUE}).") int nEmbd;
+    @Option(names = "--context", defaultValue = "256", description = "GPT-2's n_positions; an encoder's positions are"
+            + " --seq + 2 (default: ${DEFAULT-VALUE}).") int context;
 
-    @Option(names = "--batch", defaultValue = "8") int batch;
+    @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--seq", defaultValue = "128", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).") int seq;
-    @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
-    @Option(names = "--steps", defaultValue = "1000") int steps;
-    @Option(names = "--lr", defaultValue = "6e-4") double lr;
-    @Option(names = "--min-lr", defaultValue = "6e-5") double minLr;
-    @Option(names = "--warmup", defaultValue = "100") int warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.1") double weightDecay;
+    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default: ${DEFAULT-VALUE}).") int gradAccum;
+    @Option(names = "--steps", defaultValue = "1000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--lr", defaultValue = "6e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--min-lr", defaultValue = "6e-5", description = "Learning rate at the end of the cosine decay (default: ${DEFAULT-VALUE}).") double minLr;
+    @Option(names = "--warmup", defaultValue = "100", description = "Steps of linear warmup (default: ${DEFAULT-VALUE}).") int warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW's decoupled weight decay on matrices (default: ${DEFAULT-VALUE}).") double weightDecay;
     @Option(names = "--no-decay-embeddings", description = "Exempt wte and wpe from weight decay.") boolean noDecayEmbeddings;
-    @Option(names = "--beta1", defaultValue = "0.9") double beta1;
-    @Option(names = "--beta2", defaultValue = "0.95") double beta2;
+    @Option(names = "--beta1", defaultValue = "0.9", description = "AdamW's beta1 (default: ${DEFAULT-VALUE}).") double beta1;
+    @Option(names = "--beta2", defaultValue = "0.95", description = "AdamW's beta2 (default: ${DEFAULT-VALUE}; RoBERTa used 0.98).") double beta2;
     @Option(names = "--grad-clip", defaultValue = "1.0", description = "Global-norm clipping; 0 turns it off (default: ${DEFAULT-VALUE}).") double gradClip;
     @Option(names = "--dropout", defaultValue = "0.1", description = "Embedding, attention and residual dropout (default: ${DEFAULT-VALUE}, GPT-2's).") double dropout;
-    @Option(names = "--eval-interval", defaultValue = "100") int evalInterval;
-    @Option(names = "--eval-batches", defaultValue = "20") int evalBatches;
-    @Option(names = "--checkpoint-interval", defaultValue = "500") int checkpointInterval;
-    @Option(names = "--seed", defaultValue = "1337") long seed;
+    @Option(names = "--eval-interval", defaultValue = "100", description = "Steps between validations; 0: only at the end (default: ${DEFAULT-VALUE}).") int evalInterval;
+    @Option(names = "--eval-batches", defaultValue = "20", description = "Validation batches each time (default: ${DEFAULT-VALUE}).") int evalBatches;
+    @Option(names = "--checkpoint-interval", defaultValue = "500", description = "Steps between checkpoints; 0: only at the end (default: ${DEFAULT-VALUE}).") int checkpointInterval;
+    @Option(names = "--seed", defaultValue = "1337", description = "Seed of initialisation, batches, masks and dropout (default: ${DEFAULT-VALUE}).") long seed;
 
     @Override
     public Integer call() throws Exception {
@@ -68,8 +81,11 @@ final class TrainCommand implements Callable<Integer> {
             if (data == null) throw new IllegalArgumentException("--data is required (a directory made by jgpt prepare)");
             TrainConfig config = new TrainConfig(data.toAbsolutePath().toString(), batch, seq, gradAccum, steps, lr, minLr,
                     warmup, weightDecay, !noDecayEmbeddings, beta1, beta2, gradClip, dropout, evalInterval, evalBatches,
-                    checkpointInterval, seed);
-            if ("scratch".equals(init)) {
+                    checkpointInterval, seed, objective, maskRate);
+            if (config.masked()) {
+                if (!"scratch".equals(init)) throw new IllegalArgumentException("--init: masked objectives start from scratch");
+                trainer = Trainer.start(config, encoderConfig(), out);
+            } else if ("scratch".equals(init)) {
                 trainer = Trainer.start(config, modelConfig(), null, out);
             } else {
                 try (GPT2Weights weights = Checkpoints.load(Path.of(init))) {
@@ -92,9 +108,18 @@ final class TrainCommand implements Callable<Integer> {
                 vocab - 1, vocab - 1);
     }
 
+    private EncoderConfig encoderConfig() throws Exception {
+        int vocab;
+        try (TokenDataset corpus = TokenDataset.open(data, "train")) {
+            vocab = corpus.vocabSize();
+        }
+        if ("roberta-base".equals(preset)) return EncoderConfig.robertaBase(vocab);
+        if (preset != null) throw new IllegalArgumentException("--preset " + preset + " is a GPT; masked objectives take roberta-base");
+        return EncoderConfig.roberta(vocab, seq, nEmbd, nLayer, nHead);
+    }
+
     private static int train(Trainer trainer) throws Exception {
-        long parameters = trainer.model().parameters().stream().mapToLong(p -> p.value().length).sum();
-        System.err.printf(Locale.ROOT, "model: %,d parameters, %s%n", parameters, trainer.model().config());
+        System.err.printf(Locale.ROOT, "model: %,d parameters, %s%n", trainer.parameterCount(), trainer.describe());
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread onInterrupt = new Thread(() -> {
@@ -117,8 +142,12 @@ final class TrainCommand implements Callable<Integer> {
                 }
 
                 @Override
-                public void onValidation(int step, double loss) {
-                    System.err.printf(Locale.ROOT, "step %d | validation loss %.4f (perplexity %.2f)%n", step, loss, Math.exp(loss));
+                public void onValidation(int step, double loss, double accuracy) {
+                    if (Double.isNaN(accuracy)) {
+                        System.err.printf(Locale.ROOT, "step %d | validation loss %.4f (perplexity %.2f)%n", step, loss, Math.exp(loss));
+                    } else {
+                        System.err.printf(Locale.ROOT, "step %d | validation loss %.4f | masked-token accuracy %.4f%n", step, loss, accuracy);
+                    }
                 }
 
                 @Override

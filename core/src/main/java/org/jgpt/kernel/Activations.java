@@ -75,6 +75,16 @@ public final class Activations {
         }
     }
 
+    /** {@code acc[accOffset + i] += x[xOffset + i]} for i in [0, n). */
+    public static void add(float[] acc, int accOffset, float[] x, int xOffset, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, acc, accOffset + i).add(FloatVector.fromArray(F, x, xOffset + i))
+                    .intoArray(acc, accOffset + i);
+        }
+        for (; i < n; i++) acc[accOffset + i] += x[xOffset + i];
+    }
+
     /** In-place softmax of {@code x[offset, offset + n)}, shifted by the maximum so that exp cannot overflow. */
     public static void softmax(float[] x, int offset, int n) {
         float inv = 1f / expShifted(x, offset, n, max(x, offset, n));

@@ -14,7 +14,7 @@ import java.util.Locale;
  * checkpoint's step are dropped, so the file reads as one uninterrupted run.
  */
 final class RunLog implements Trainer.Listener {
-    private static final String HEADER = "step,train_loss,val_loss,learning_rate,grad_norm,tokens_per_second";
+    private static final String HEADER = "step,train_loss,val_loss,learning_rate,grad_norm,tokens_per_second,val_accuracy";
     private final Path csv;
     private final Path png;
     private final List<double[]> trainLoss = new ArrayList<>();
@@ -27,7 +27,7 @@ final class RunLog implements Trainer.Listener {
         Files.createDirectories(outDir);
         if (resumedStep > 0 && Files.exists(csv)) {
             for (String line : Files.readAllLines(csv)) {
-                if (line.equals(HEADER) || line.isBlank()) continue;
+                if (line.startsWith("step,") || line.isBlank()) continue;
                 String[] f = line.split(",", -1);
                 if (Integer.parseInt(f[0]) > resumedStep) continue;
                 rows.add(line);
@@ -41,14 +41,15 @@ final class RunLog implements Trainer.Listener {
     @Override
     public void onStep(Trainer.StepMetrics m) {
         trainLoss.add(new double[] {m.step(), m.loss()});
-        append(String.format(Locale.ROOT, "%d,%.6f,,%.6g,%.6f,%.1f", m.step(), m.loss(), m.learningRate(), m.gradNorm(),
+        append(String.format(Locale.ROOT, "%d,%.6f,,%.6g,%.6f,%.1f,", m.step(), m.loss(), m.learningRate(), m.gradNorm(),
                 m.tokensPerSecond()));
     }
 
     @Override
-    public void onValidation(int step, double loss) {
+    public void onValidation(int step, double loss, double accuracy) {
         valLoss.add(new double[] {step, loss});
-        append(String.format(Locale.ROOT, "%d,,%.6f,,,", step, loss));
+        append(String.format(Locale.ROOT, "%d,,%.6f,,,,%s", step, loss,
+                Double.isNaN(accuracy) ? "" : String.format(Locale.ROOT, "%.6f", accuracy)));
         plot();
     }
 

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param evalInterval  steps between validation losses (0: only at the end)
  * @param evalBatches   validation batches per evaluation (at most the whole validation split)
  * @param checkpointInterval steps between checkpoints (0: only at the end)
+ * @param objective     "clm" (GPT-2), or an encoder's masked objective: mlm, wwm, span, alone or +sop or +nsp
+ * @param maskRate      the share of tokens the masked objectives predict
  */
 public record TrainConfig(
         String data,
@@ -32,13 +34,22 @@ public record TrainConfig(
         int evalInterval,
         int evalBatches,
         int checkpointInterval,
-        long seed) {
+        long seed,
+        String objective,
+        double maskRate) {
 
     public TrainConfig {
         if (batchSize <= 0 || seqLen <= 0 || gradAccum <= 0 || maxSteps <= 0) {
             throw new IllegalArgumentException("batch size, sequence length, accumulation and steps must be positive");
         }
         if (dropout < 0 || dropout >= 1) throw new IllegalArgumentException("dropout must be in [0, 1): " + dropout);
+        if (!(maskRate > 0 && maskRate < 1)) throw new IllegalArgumentException("masking rate must be in (0, 1): " + maskRate);
+        MaskedLm.Name.parse(objective);
+    }
+
+    /** Whether the objective trains an encoder rather than GPT-2. */
+    public boolean masked() {
+        return !objective.equals("clm");
     }
 
     /** Tokens per optimizer step. */
@@ -74,6 +85,8 @@ public record TrainConfig(
         map.put("eval_batches", evalBatches);
         map.put("checkpoint_interval", checkpointInterval);
         map.put("seed", seed);
+        map.put("objective", objective);
+        map.put("mask_rate", maskRate);
         return map;
     }
 
@@ -83,7 +96,9 @@ public record TrainConfig(
                 number(map, "min_learning_rate"), integer(map, "warmup_steps"), number(map, "weight_decay"),
                 (Boolean) map.get("decay_embeddings"), number(map, "beta1"), number(map, "beta2"),
                 number(map, "grad_clip"), number(map, "dropout"), integer(map, "eval_interval"),
-                integer(map, "eval_batches"), integer(map, "checkpoint_interval"), ((Number) map.get("seed")).longValue());
+                integer(map, "eval_batches"), integer(map, "checkpoint_interval"), ((Number) map.get("seed")).longValue(),
+                (String) map.getOrDefault("objective", "clm"), // runs saved before the masked objectives
+                map.containsKey("mask_rate") ? number(map, "mask_rate") : 0.15);
     }
 
     private static int integer(Map<String, Object> map, String key) {

@@ -2,13 +2,15 @@ package org.jgpt.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 
 /**
- * The pre-training loop, nanoGPT's, top to bottom: for each step, accumulate gradients over micro-batches, clip, take
+ * The pre-training loop, nanoGPT's, top to bottom, for GPT-2's causal LM or an encoder's masked objectives: for each step, accumulate gradients over micro-batches, clip, take
  * an AdamW step at the scheduled rate, log; validate and checkpoint at intervals. A run resumed from a checkpoint
  * gives the same losses as one that was never interrupted (for the same thread count).
  */
@@ -17,7 +19,8 @@ public final class Trainer implements AutoCloseable {
     public interface Listener {
         default void onStep(StepMetrics metrics) {}
 
-        default void onValidation(int step, double loss) {}
+        /** {@code accuracy}: the masked-token accuracy of masked objectives, NaN for the causal LM. */
+        default void onValidation(int step, double loss, double accuracy) {}
 
         default void onCheckpoint(int step, Path checkpoint) {}
     }
@@ -28,37 +31,55 @@ public final class Trainer implements AutoCloseable {
 
     private final TrainConfig config;
     private final Path outDir;
-    private final TrainableGPT2 model;
-    private final AdamW optimizer;
     private final TokenDataset train;
     private final TokenDataset val;
     private final GPT2Tokenizer tokenizer;
+    private final Objective objective;
+    private final AdamW optimizer;
     private int step;
 
-    private Trainer(TrainConfig config, GPT2Config modelConfig, Path outDir) throws IOException {
+    /** {@code modelConfig} is a GPT2Config for the causal LM, an EncoderConfig for the masked objectives. */
+    private Trainer(TrainConfig config, Object modelConfig, Path outDir) throws IOException {
         this.config = config;
         this.outDir = outDir;
         Path data = Path.of(config.data());
         this.train = TokenDataset.open(data, "train");
         this.val = TokenDataset.open(data, "val");
         this.tokenizer = TokenDataset.tokenizer(data);
-        if (modelConfig.vocabSize() < train.vocabSize()) {
-            throw new IllegalArgumentException("the model's vocabulary (" + modelConfig.vocabSize()
-                    + ") is smaller than the corpus's (" + train.vocabSize() + ")");
+        try {
+            this.objective = switch (modelConfig) {
+                case GPT2Config gpt when !config.masked() -> new CausalLm(gpt, config, train, val);
+                case EncoderConfig encoder when config.masked() -> new MaskedLm(encoder, config, train, val, tokenizer);
+                default -> throw new IllegalArgumentException("objective " + config.objective() + " does not train a "
+                        + (config.masked() ? "GPT" : "encoder"));
+            };
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
-        this.model = new TrainableGPT2(modelConfig, config.batchSize(), config.seqLen(), (float) config.dropout());
-        this.optimizer = new AdamW(model.parameters(), config.optimizerSettings());
+        this.optimizer = new AdamW(objective.parameters(), config.optimizerSettings());
     }
 
-    /** A new run from GPT-2's initialisation, or from {@code init} weights when given. */
+    /** A new run of GPT-2's causal LM from GPT-2's initialisation, or from {@code init} weights when given. */
     public static Trainer start(TrainConfig config, GPT2Config modelConfig, GPT2Weights init, Path outDir) throws IOException {
+        Trainer trainer = create(config, modelConfig, outDir);
+        if (init == null) trainer.objective.initialize(config.seed());
+        else ((CausalLm) trainer.objective).model().load(init);
+        return trainer;
+    }
+
+    /** A new run of an encoder on a masked objective, from BERT's initialisation. */
+    public static Trainer start(TrainConfig config, EncoderConfig modelConfig, Path outDir) throws IOException {
+        Trainer trainer = create(config, modelConfig, outDir);
+        trainer.objective.initialize(config.seed());
+        return trainer;
+    }
+
+    private static Trainer create(TrainConfig config, Object modelConfig, Path outDir) throws IOException {
         if (TrainingCheckpoint.latest(outDir).isPresent()) {
             throw new IOException(outDir + " already holds checkpoints: pass --resume to continue that run, or choose another --out");
         }
-        Trainer trainer = new Trainer(config, modelConfig, outDir);
-        if (init == null) trainer.model.initialize(config.seed());
-        else trainer.model.load(init);
-        return trainer;
+        return new Trainer(config, modelConfig, outDir);
     }
 
     /** Continues the run saved in {@code outDir}'s latest checkpoint. */
@@ -66,8 +87,10 @@ public final class Trainer implements AutoCloseable {
         Path checkpoint = TrainingCheckpoint.latest(outDir)
                 .orElseThrow(() -> new IOException("no checkpoint to resume in " + outDir));
         TrainingCheckpoint.State state = TrainingCheckpoint.readState(checkpoint);
-        Trainer trainer = new Trainer(state.config(), state.modelConfig(), outDir);
-        TrainingCheckpoint.restore(checkpoint, trainer.model, trainer.optimizer);
+        Path json = checkpoint.resolve("config.json");
+        Object modelConfig = state.config().masked() ? EncoderConfig.load(json) : GPT2Config.load(json);
+        Trainer trainer = new Trainer(state.config(), modelConfig, outDir);
+        TrainingCheckpoint.restore(checkpoint, trainer.objective, trainer.optimizer);
         trainer.step = state.step();
         return trainer;
     }
@@ -76,8 +99,26 @@ public final class Trainer implements AutoCloseable {
         return config;
     }
 
+    /** The GPT being trained; an error for the masked objectives (see {@link #encoder()}). */
     public TrainableGPT2 model() {
-        return model;
+        if (objective instanceof CausalLm causal) return causal.model();
+        throw new IllegalStateException("this run trains an encoder");
+    }
+
+    /** The encoder being trained; an error for the causal LM. */
+    public TrainableEncoder encoder() {
+        if (objective instanceof MaskedLm masked) return masked.model();
+        throw new IllegalStateException("this run trains GPT-2");
+    }
+
+    /** Parameters being trained. */
+    public long parameterCount() {
+        return objective.parameters().stream().mapToLong(p -> p.value().length).sum();
+    }
+
+    /** The model's configuration and the objective, in words. */
+    public String describe() {
+        return objective.describe();
     }
 
     public Path outDir() {
@@ -103,9 +144,9 @@ public final class Trainer implements AutoCloseable {
             }
 
             @Override
-            public void onValidation(int step, double loss) {
-                log.onValidation(step, loss);
-                progress.onValidation(step, loss);
+            public void onValidation(int step, double loss, double accuracy) {
+                log.onValidation(step, loss, accuracy);
+                progress.onValidation(step, loss, accuracy);
             }
 
             @Override
@@ -114,22 +155,17 @@ public final class Trainer implements AutoCloseable {
                 progress.onCheckpoint(step, checkpoint);
             }
         };
-        int rows = config.batchSize() * config.seqLen();
-        int[] inputs = new int[rows];
-        int[] targets = new int[rows];
-        BatchLoader loader = new BatchLoader(train, config.batchSize(), config.seqLen(), config.seed());
         LearningRateSchedule schedule = config.schedule();
         long runStart = System.nanoTime();
         int firstStep = step;
         while (step < config.maxSteps()) {
             long stepStart = System.nanoTime();
-            model.zeroGrad();
+            for (Parameter p : objective.parameters()) java.util.Arrays.fill(p.grad(), 0f);
             double loss = 0;
             for (int micro = 0; micro < config.gradAccum(); micro++) {
                 long batchIndex = (long) step * config.gradAccum() + micro;
-                loader.randomBatch(batchIndex, inputs, targets);
-                loss += model.forward(inputs, targets, BatchLoader.mix(config.seed() ^ 0x5DEECE66DL, batchIndex));
-                model.backward(1f / config.gradAccum());
+                loss += objective.trainOn(batchIndex, 1f / config.gradAccum(),
+                        BatchLoader.mix(config.seed() ^ 0x5DEECE66DL, batchIndex));
             }
             loss /= config.gradAccum();
             double lr = schedule.at(step);
@@ -142,30 +178,18 @@ public final class Trainer implements AutoCloseable {
                     perStep * (config.maxSteps() - step)));
             boolean last = step == config.maxSteps() || stop.getAsBoolean();
             if (last || (config.evalInterval() > 0 && step % config.evalInterval() == 0)) {
-                validationLoss().ifPresent(v -> listener.onValidation(step, v));
+                validate().ifPresent(v -> listener.onValidation(step, v.loss(), v.accuracy()));
             }
             if (last || (config.checkpointInterval() > 0 && step % config.checkpointInterval() == 0)) {
-                listener.onCheckpoint(step, TrainingCheckpoint.save(outDir, step, model, optimizer, config, tokenizer));
+                listener.onCheckpoint(step, TrainingCheckpoint.save(outDir, step, objective, optimizer, config, tokenizer));
             }
             if (last) return;
         }
     }
 
-    /** Mean loss over the first {@code evalBatches} batches of the validation split, dropout off. */
-    public java.util.OptionalDouble validationLoss() {
-        if (val.size() <= config.seqLen()) return java.util.OptionalDouble.empty();
-        BatchLoader loader = new BatchLoader(val, config.batchSize(), config.seqLen(), config.seed());
-        long batches = Math.min(config.evalBatches(), loader.sequentialBatches());
-        if (batches == 0) return java.util.OptionalDouble.empty();
-        int rows = config.batchSize() * config.seqLen();
-        int[] inputs = new int[rows];
-        int[] targets = new int[rows];
-        double sum = 0;
-        for (long b = 0; b < batches; b++) {
-            loader.sequentialBatch(b, inputs, targets);
-            sum += model.evaluate(inputs, targets);
-        }
-        return java.util.OptionalDouble.of(sum / batches);
+    /** Validation over the first {@code evalBatches} batches of the validation split, dropout off. */
+    public Optional<Objective.Validation> validate() {
+        return objective.validate(config.evalBatches());
     }
 
     @Override

@@ -11,13 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.jgpt.io.Checkpoints;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
-import org.jgpt.kernel.DType;
 import org.jgpt.kernel.Tensor;
-import org.jgpt.model.GPT2Config;
-import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 
 /**
@@ -39,12 +35,12 @@ public final class TrainingCheckpoint {
     private static final int KEEP = 2;
 
     /** What a checkpoint restores. */
-    public record State(int step, TrainConfig config, GPT2Config modelConfig) {}
+    public record State(int step, TrainConfig config) {}
 
     private TrainingCheckpoint() {}
 
     /** Saves the state after {@code step} optimizer steps; returns the checkpoint directory. */
-    public static Path save(Path outDir, int step, TrainableGPT2 model, AdamW optimizer, TrainConfig config,
+    static Path save(Path outDir, int step, Objective model, AdamW optimizer, TrainConfig config,
                             GPT2Tokenizer tokenizer) throws IOException {
         Files.createDirectories(outDir);
         Path target = outDir.resolve(String.format("%s%06d", PREFIX, step));
@@ -52,7 +48,7 @@ public final class TrainingCheckpoint {
         Directories.deleteRecursively(temp);
         Files.createDirectories(temp);
         try {
-            Checkpoints.save(model.weights(), temp, DType.F32);
+            model.saveModel(temp);
             List<Tensor> moments = new ArrayList<>();
             List<Parameter> parameters = model.parameters();
             for (int i = 0; i < parameters.size(); i++) {
@@ -91,15 +87,12 @@ public final class TrainingCheckpoint {
     public static State readState(Path checkpoint) throws IOException {
         Map<String, Object> state = Json.parseObject(Files.readString(checkpoint.resolve(STATE)));
         return new State(((Number) state.get("step")).intValue(),
-                TrainConfig.fromMap((Map<String, Object>) state.get("config")),
-                GPT2Config.load(checkpoint.resolve(CONFIG)));
+                TrainConfig.fromMap((Map<String, Object>) state.get("config")));
     }
 
     /** Loads a checkpoint's parameters and optimizer moments into a model and optimizer of the same shape. */
-    public static void restore(Path checkpoint, TrainableGPT2 model, AdamW optimizer) throws IOException {
-        try (GPT2Weights weights = Checkpoints.load(checkpoint)) {
-            model.load(weights);
-        }
+    static void restore(Path checkpoint, Objective model, AdamW optimizer) throws IOException {
+        model.loadModel(checkpoint);
         try (Safetensors moments = Safetensors.open(checkpoint.resolve(OPTIMIZER))) {
             List<Parameter> parameters = model.parameters();
             for (int i = 0; i < parameters.size(); i++) {

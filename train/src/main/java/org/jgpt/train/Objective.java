@@ -1,0 +1,36 @@
+package org.jgpt.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A model and the objective it learns: what {@link Trainer}'s loop asks of a GPT trained as a causal LM and of an
+ * encoder trained on masked objectives alike. Each micro-batch is a function of (seed, index), so a resumed run
+ * sees the same batches, masks and dropout as one never stopped.
+ */
+interface Objective {
+    /** Validation figures; {@code accuracy} is the masked-token accuracy, NaN for the causal LM. */
+    record Validation(double loss, double accuracy) {}
+
+    List<Parameter> parameters();
+
+    /** The model's own initialisation (GPT-2's, or BERT's). */
+    void initialize(long seed);
+
+    /** Forward and backward of micro-batch {@code index}, the gradient scaled by {@code lossScale}; returns its loss. */
+    float trainOn(long index, float lossScale, long dropoutSeed);
+
+    /** Dropout off, over the first {@code batches} batches of the validation split; empty if it has none. */
+    Optional<Validation> validate(int batches);
+
+    /** Writes the model in Hugging Face's layout (config.json, model.safetensors). */
+    void saveModel(Path dir) throws IOException;
+
+    /** Reads back every parameter that {@link #saveModel} wrote. */
+    void loadModel(Path dir) throws IOException;
+
+    /** The model's configuration, for the run's first line. */
+    String describe();
+}

@@ -1,0 +1,130 @@
+package org.jgpt.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jgpt.io.Json;
+import org.jgpt.io.Safetensors;
+import org.jgpt.model.EncoderConfig;
+import org.jgpt.tokenizer.BpeTrainer;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Masked objectives through the training loop: a stopped and resumed mlm+sop run equals the uninterrupted one bit for
+ * bit (masks, pairs and dropout are functions of seed and step); the saved folder carries RoBERTa's config keys and
+ * exactly Hugging Face's RobertaForMaskedLM tensor names (plus the sentence-order head); bad settings are refused.
+ */
+class EncoderTrainingTest {
+    @TempDir
+    static Path dir;
+    private static Path data;
+    private static EncoderConfig model;
+
+    @BeforeAll
+    static void prepareCorpus() throws IOException {
+        String moby = Files.readString(RepoFiles.find("data/corpora/moby-dick.txt"));
+        GPT2Tokenizer tokenizer = BpeTrainer.train(List.of(moby.substring(0, 100_000).getBytes(StandardCharsets.UTF_8)),
+                400, BpeTrainer.SpecialTokens.ROBERTA, null);
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        for (int i = 0; i < 6; i++) {
+            Files.writeString(corpus.resolve("part" + i + ".txt"), moby.substring(10_000 * i + 5_000, 10_000 * i + 7_000));
+        }
+        data = dir.resolve("data");
+        CorpusPreparer.prepare(List.of(corpus), data, tokenizer, 0.34, 1_000_000, null);
+        model = EncoderConfig.roberta(tokenizer.vocabSize(), 24, 16, 2, 2);
+    }
+
+    private static TrainConfig config(String objective, double maskRate) {
+        return new TrainConfig(data.toString(), 2, 24, 2, 6, 3e-3, 3e-4, 2, 0.1, true, 0.9, 0.98, 1.0, 0.1, 3, 2, 0, 42,
+                objective, maskRate);
+    }
+
+    private static final class Recorder implements Trainer.Listener {
+        final List<Double> values = new ArrayList<>();
+
+        @Override
+        public void onStep(Trainer.StepMetrics metrics) {
+            values.add(metrics.loss());
+        }
+
+        @Override
+        public void onValidation(int step, double loss, double accuracy) {
+            values.add(-loss);
+            values.add(accuracy);
+        }
+    }
+
+    @Test
+    void resumedMaskedRunEqualsUninterruptedRun() throws IOException {
+        Recorder whole = new Recorder();
+        try (Trainer trainer = Trainer.start(config("mlm+sop", 0.15), model, dir.resolve("whole"))) {
+            trainer.run(whole, () -> false);
+        }
+        Recorder split = new Recorder();
+        try (Trainer first = Trainer.start(config("mlm+sop", 0.15), model, dir.resolve("split"))) {
+            first.run(split, () -> split.values.size() >= 3);
+        }
+        try (Trainer second = Trainer.resume(dir.resolve("split"))) {
+            assertEquals(3, second.step());
+            second.run(split, () -> false);
+        }
+        assertEquals(whole.values, split.values);
+        assertTrue(whole.values.stream().allMatch(v -> Double.isFinite(v)), whole.values.toString());
+        try (var a = Safetensors.open(dir.resolve("whole/model.safetensors"));
+             var b = Safetensors.open(dir.resolve("split/model.safetensors"))) {
+            for (String name : a.names()) assertArrayEquals(a.tensor(name).toFloatArray(), b.tensor(name).toFloatArray(), name);
+        }
+    }
+
+    @Test
+    void savedEncoderHasRobertasConfigAndTensorNames() throws IOException {
+        Path out = dir.resolve("names");
+        try (Trainer trainer = Trainer.start(config("wwm", 0.4), model, out)) {
+            trainer.run(new Trainer.Listener() {}, () -> true);
+        }
+        Map<String, Object> json = Json.parseObject(Files.readString(out.resolve("config.json")));
+        assertEquals("roberta", json.get("model_type"));
+        assertEquals(List.of("RobertaForMaskedLM"), json.get("architectures"));
+        assertEquals(26L, json.get("max_position_embeddings"));
+        assertEquals("gelu", json.get("hidden_act"));
+        Set<String> expected = new TreeSet<>(List.of("roberta.embeddings.word_embeddings.weight",
+                "roberta.embeddings.position_embeddings.weight", "roberta.embeddings.token_type_embeddings.weight",
+                "roberta.embeddings.LayerNorm.weight", "roberta.embeddings.LayerNorm.bias", "lm_head.dense.weight",
+                "lm_head.dense.bias", "lm_head.layer_norm.weight", "lm_head.layer_norm.bias", "lm_head.bias"));
+        for (int l = 0; l < 2; l++) {
+            String p = "roberta.encoder.layer." + l + ".";
+            for (String linear : List.of("attention.self.query", "attention.self.key", "attention.self.value",
+                    "attention.output.dense", "intermediate.dense", "output.dense", "attention.output.LayerNorm",
+                    "output.LayerNorm")) {
+                expected.add(p + linear + ".weight");
+                expected.add(p + linear + ".bias");
+            }
+        }
+        try (Safetensors file = Safetensors.open(out.resolve("model.safetensors"))) {
+            assertEquals(expected, new TreeSet<>(file.names()));
+            assertArrayEquals(new long[] {64, 16}, file.entry("roberta.encoder.layer.0.intermediate.dense.weight").shape());
+        }
+    }
+
+    @Test
+    void unknownObjectivesAndRatesAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> config("mlm+xyz", 0.15));
+        assertThrows(IllegalArgumentException.class, () -> config("bert", 0.15));
+        assertThrows(IllegalArgumentException.class, () -> config("mlm", 0));
+        assertThrows(IllegalArgumentException.class, () -> config("mlm", 1));
+    }
+}
