@@ -46,6 +46,7 @@ final class FillMaskCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (topK < 1) throw new IllegalArgumentException("--top-k must be at least 1");
+        TrainableEncoder.requireEncoder(model);
         GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
         RobertaTokens special = RobertaTokens.of(tokenizer);
         int[] ids = special.frame(tokenizer.encodeAllowingSpecial(text));

@@ -187,12 +187,7 @@ public final class TrainableEncoder {
      */
     public static TrainableEncoder open(Path dir, Heads heads, int batch, int seqLen, float dropout,
                                         boolean freshSentenceHead, long seed) {
-        Path configJson = dir.resolve("config.json");
-        if (!Files.isRegularFile(configJson)) throw new IllegalArgumentException(dir + " has no config.json");
-        if (!EncoderConfig.describes(configJson)) {
-            throw new IllegalArgumentException(dir + " is not an encoder (its config.json has no model_type roberta):"
-                    + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
-        }
+        Path configJson = requireEncoder(dir);
         TrainableEncoder model = new TrainableEncoder(EncoderConfig.load(configJson), heads, batch, seqLen, dropout);
         model.initialize(seed);
         List<String> missing = model.load(dir);
@@ -202,6 +197,17 @@ public final class TrainableEncoder {
                     + missing.getFirst() + (missing.getFirst().startsWith("lm_head.") ? " (it has no masked-LM head)" : ""));
         }
         return model;
+    }
+
+    /** {@code dir}'s config.json, if it describes an encoder; else an error that says what is needed. */
+    public static Path requireEncoder(Path dir) {
+        Path configJson = dir.resolve("config.json");
+        if (!Files.isRegularFile(configJson)) throw new IllegalArgumentException(dir + " has no config.json");
+        if (!EncoderConfig.describes(configJson)) {
+            throw new IllegalArgumentException(dir + " is not an encoder (its config.json has no model_type roberta):"
+                    + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
+        }
+        return configJson;
     }
 
     private Parameter add(Parameter p) {

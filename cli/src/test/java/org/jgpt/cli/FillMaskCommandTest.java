@@ -1,0 +1,89 @@
+package org.jgpt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.jgpt.io.Json;
+import org.jgpt.model.EncoderConfig;
+import org.jgpt.tokenizer.BpeTrainer;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.train.TrainableEncoder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * fill-mask on a small encoder saved in RoBERTa's layout: the JSON is the fill-mask pipeline's (score, token,
+ * token_str, sequence; best first; a list per mask when there are several), and models of the wrong kind are refused
+ * both ways with a message that says why.
+ */
+class FillMaskCommandTest {
+    private static final Path GPT2 = Path.of("..", "data", "fixtures", "gpt2", "full-vocab");
+
+    @TempDir
+    static Path dir;
+    private static Path encoder;
+    private static GPT2Tokenizer tokenizer;
+
+    @BeforeAll
+    static void saveEncoder() throws IOException {
+        String moby = Files.readString(Path.of("..", "data", "corpora", "moby-dick.txt")).substring(0, 60_000);
+        tokenizer = BpeTrainer.train(List.of(moby.getBytes(StandardCharsets.UTF_8)), 320, BpeTrainer.SpecialTokens.ROBERTA, null);
+        TrainableEncoder model = new TrainableEncoder(EncoderConfig.roberta(tokenizer.vocabSize(), 32, 16, 1, 2),
+                TrainableEncoder.Heads.maskedLmOnly(), 1, 8, 0f);
+        model.initialize(3);
+        encoder = dir.resolve("encoder");
+        model.save(encoder, Map.of());
+        tokenizer.save(encoder);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void printsThePipelinesJsonBestFirst() {
+        CliRun run = CliRun.of("fill-mask", "--model", encoder.toString(), "--json", "--top-k", "3", "The <mask> whale");
+        assertEquals(0, run.exitCode(), run.err());
+        List<Object> fillers = (List<Object>) Json.parse(run.out().strip());
+        assertEquals(3, fillers.size());
+        double previous = 1;
+        for (Object o : fillers) {
+            Map<String, Object> f = (Map<String, Object>) o;
+            assertEquals(List.of("score", "token", "token_str", "sequence"), List.copyOf(f.keySet()));
+            double score = ((Number) f.get("score")).doubleValue();
+            assertTrue(score > 0 && score <= previous, "scores fall: " + fillers);
+            previous = score;
+            int id = ((Number) f.get("token")).intValue();
+            assertEquals(tokenizer.decode(new int[] {id}), f.get("token_str"));
+            String sequence = (String) f.get("sequence");
+            assertTrue(sequence.startsWith("The") && sequence.endsWith(" whale") && !sequence.contains("<s>"), sequence);
+        }
+    }
+
+    @Test
+    void twoMasksGiveAListPerMask() {
+        CliRun run = CliRun.of("fill-mask", "--model", encoder.toString(), "--json", "<mask> and <mask>");
+        assertEquals(0, run.exitCode(), run.err());
+        List<?> perMask = (List<?>) Json.parse(run.out().strip());
+        assertEquals(2, perMask.size());
+        assertEquals(5, ((List<?>) perMask.get(0)).size());
+    }
+
+    @Test
+    void wrongModelsAndTextsAreRefused() {
+        CliRun gpt = CliRun.of("fill-mask", "--model", GPT2.toString(), "The <mask>");
+        assertNotEquals(0, gpt.exitCode());
+        assertTrue(gpt.err().contains("is not an encoder"), gpt.err());
+        CliRun noMask = CliRun.of("fill-mask", "--model", encoder.toString(), "no mask here");
+        assertNotEquals(0, noMask.exitCode());
+        assertTrue(noMask.err().contains("no <mask>"), noMask.err());
+        CliRun generate = CliRun.of("generate", "--model", encoder.toString(), "Hello");
+        assertNotEquals(0, generate.exitCode());
+        assertTrue(generate.err().contains("is a RoBERTa encoder"), generate.err());
+    }
+}
