@@ -49,7 +49,8 @@ final class FillMaskCommand implements Callable<Integer> {
         TrainableEncoder.requireEncoder(model);
         GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
         RobertaTokens special = RobertaTokens.of(tokenizer);
-        int[] ids = special.frame(tokenizer.encodeAllowingSpecial(text));
+        // RoBERTa's <mask> takes the space before it (lstrip), so the filler brings its own, as in Hugging Face
+        int[] ids = special.frame(tokenizer.encodeAllowingSpecial(text.replace(" <mask>", "<mask>")));
         int[] masks = java.util.stream.IntStream.range(0, ids.length).filter(i -> ids[i] == special.mask()).toArray();
         if (masks.length == 0) throw new IllegalArgumentException("the text has no <mask> to fill");
         TrainableEncoder encoder = TrainableEncoder.open(model, TrainableEncoder.Heads.maskedLmOnly(), 1, ids.length, 0f,
