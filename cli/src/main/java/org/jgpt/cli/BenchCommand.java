@@ -14,6 +14,7 @@ import org.jgpt.kernel.DType;
 import org.jgpt.kernel.MemoryBandwidth;
 import org.jgpt.kernel.Parallel;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Model;
 import org.jgpt.model.GPT2Weights;
@@ -70,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--seq", defaultValue = "256", paramLabel = "T", description = "train: tokens per sequence (default ${DEFAULT-VALUE}).")
     int seq;
+
+    @Option(names = "--objective", defaultValue = "clm", description = "train: clm (GPT-2) or mlm (a RoBERTa-base"
+            + " encoder, 15% of positions predicted) (default ${DEFAULT-VALUE}).")
+    String objective;
 
     @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "train: timed steps, after one untimed (default ${DEFAULT-VALUE}).")
     int trainSteps;
@@ -157,6 +162,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private int benchTraining() throws Exception {
         if (batch < 1 || seq < 1 || trainSteps < 1) throw new IllegalArgumentException("--batch, --seq and --steps must be at least 1");
+        if (!objective.equals("clm")) return benchEncoderTraining();
         GPT2Config config;
         String name;
         if (source.modelDir != null) {
@@ -171,6 +177,31 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("mode", "train");
         result.put("model", name);
+        result.put("threads", Parallel.threads());
+        result.put("batch", batch);
+        result.put("seq", seq);
+        result.put("steps", trainSteps);
+        result.put("seconds_per_step", r.secondsPerStep());
+        result.put("tokens_per_second", r.tokensPerSecond());
+        result.put("model_gflops", r.modelGflops());
+        result.put("gemm_gflops", r.gemmGflops());
+        result.put("mfu", r.mfu());
+        result.put("peak_rss_bytes", peakResidentBytes());
+        spec.commandLine().getOut().println(Json.write(result));
+        return 0;
+    }
+
+    private int benchEncoderTraining() {
+        if (!objective.equals("mlm")) throw new IllegalArgumentException("--objective: bench train times clm or mlm");
+        if (source.modelDir != null || (source.preset != null && !source.preset.equals("roberta-base"))) {
+            throw new IllegalArgumentException("bench train --objective mlm runs RoBERTa-base's shapes (--preset roberta-base)");
+        }
+        EncoderConfig config = EncoderConfig.robertaBase(50265);
+        TrainingBenchmark.Result r = TrainingBenchmark.runEncoder(config, batch, seq, trainSteps, 0.15, 1234);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("mode", "train");
+        result.put("objective", objective);
+        result.put("model", "roberta-base (random)");
         result.put("threads", Parallel.threads());
         result.put("batch", batch);
         result.put("seq", seq);

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 
 /**
@@ -40,6 +41,50 @@ public final class TrainingBenchmark {
         Arrays.sort(seconds);
         double perStep = seconds[steps / 2];
         double flops = flopsPerStep(config, batch, seqLen);
+        double gemm = gemmGflops();
+        double modelGflops = flops / perStep / 1e9;
+        return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm);
+    }
+
+    /**
+     * Times masked-LM training steps of an encoder (forward, backward, clipping, AdamW) on random full-length
+     * sequences with {@code maskRate} of the positions labelled, dropout 0.1 as in pre-training; as
+     * bench/python/torch_roberta_mlm_train_speed.py does in PyTorch. {@code mfu} counts the matmuls that run: the
+     * LM head only on the labelled positions.
+     */
+    public static Result runEncoder(EncoderConfig config, int batch, int seqLen, int steps, double maskRate, long seed) {
+        TrainableEncoder model = new TrainableEncoder(config, TrainableEncoder.Heads.maskedLmOnly(), batch, seqLen, 0.1f);
+        model.initialize(seed);
+        AdamW optimizer = new AdamW(model.parameters(), new AdamW.Settings(0.9f, 0.98f, 1e-6f, 0.01f, true));
+        SplittableRandom random = new SplittableRandom(seed);
+        int rows = batch * seqLen;
+        int[] inputs = new int[rows];
+        int[] labels = new int[rows];
+        int[] lengths = new int[batch];
+        Arrays.fill(lengths, seqLen);
+        double[] seconds = new double[steps];
+        int labelled = 0;
+        for (int step = -1; step < steps; step++) { // step -1 warms up the JIT
+            labelled = 0;
+            for (int i = 0; i < rows; i++) {
+                inputs[i] = 4 + random.nextInt(config.vocabSize() - 4);
+                boolean predicted = random.nextDouble() < maskRate;
+                labels[i] = predicted ? inputs[i] : TrainableEncoder.IGNORE;
+                if (predicted) labelled++;
+            }
+            long start = System.nanoTime();
+            model.zeroGrad();
+            model.forward(inputs, lengths, labels, null, step);
+            model.backward(1f);
+            optimizer.step(1e-4f, 1f);
+            if (step >= 0) seconds[step] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        double perStep = seconds[steps / 2];
+        double c = config.hiddenSize();
+        double matmuls = config.numLayers() * (4.0 * c * c + 2.0 * c * config.intermediateSize()) * rows
+                + (c * c + (double) config.vocabSize() * c) * labelled; // the head runs on the labelled rows only
+        double flops = 6.0 * matmuls + 12.0 * config.numLayers() * seqLen * c * rows; // attention as in flopsPerStep
         double gemm = gemmGflops();
         double modelGflops = flops / perStep / 1e9;
         return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm);
