@@ -174,8 +174,14 @@ final class BenchCommand implements Callable<Integer> {
             name = preset + " (random)";
         }
         TrainingBenchmark.Result r = TrainingBenchmark.run(config, batch, seq, trainSteps, 1234);
+        return printTraining(name, r);
+    }
+
+    /** One JSON line of a training benchmark's figures. */
+    private int printTraining(String name, TrainingBenchmark.Result r) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("mode", "train");
+        result.put("objective", objective);
         result.put("model", name);
         result.put("threads", Parallel.threads());
         result.put("batch", batch);
@@ -198,22 +204,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         EncoderConfig config = EncoderConfig.robertaBase(50265);
         TrainingBenchmark.Result r = TrainingBenchmark.runEncoder(config, batch, seq, trainSteps, 0.15, 1234);
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("mode", "train");
-        result.put("objective", objective);
-        result.put("model", "roberta-base (random)");
-        result.put("threads", Parallel.threads());
-        result.put("batch", batch);
-        result.put("seq", seq);
-        result.put("steps", trainSteps);
-        result.put("seconds_per_step", r.secondsPerStep());
-        result.put("tokens_per_second", r.tokensPerSecond());
-        result.put("model_gflops", r.modelGflops());
-        result.put("gemm_gflops", r.gemmGflops());
-        result.put("mfu", r.mfu());
-        result.put("peak_rss_bytes", peakResidentBytes());
-        spec.commandLine().getOut().println(Json.write(result));
-        return 0;
+        return printTraining("roberta-base (random)", r);
     }
 
     /** The process's peak resident set (VmHWM), or -1 where /proc is not there. */

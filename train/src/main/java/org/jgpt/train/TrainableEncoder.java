@@ -296,15 +296,6 @@ public final class TrainableEncoder {
         return mlmActive ? mlmCount : 0;
     }
 
-    /** How many sequences of the last forward the sentence head classified correctly. */
-    public int sentenceCorrect() {
-        int classes = heads.sentenceClasses();
-        int correct = 0;
-        if (!sentenceActive) return 0;
-        for (int b = 0; b < batch; b++) if (argmax(sentLogits, b * classes, classes) == sentTargets[b]) correct++;
-        return correct;
-    }
-
     /**
      * The masked-LM logits ([atRows.length × vocab], in the order of {@code atRows}) at the given rows
      * (b × seqLen + t) of {@code inputs}, dropout off: for fill-mask. A copy.
@@ -353,7 +344,7 @@ public final class TrainableEncoder {
             for (int r = 0; r < rows; r++) {
                 if (mlmLabels[r] < 0) continue;
                 if (mlmLabels[r] >= config.vocabSize()) throw new IllegalArgumentException("label " + mlmLabels[r] + " out of range");
-                requireHead(heads.maskedLm(), "a masked-LM head");
+                if (mlmCount == 0) requireHead(heads.maskedLm(), "a masked-LM head");
                 mlmRows[mlmCount] = r;
                 mlmTargets[mlmCount++] = mlmLabels[r];
             }
