@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     String objective;
 
     @Option(names = "--mask-rate", defaultValue = "0.15", description = "Share of tokens the masked objectives predict,"
-            + " 80% of them replaced by <mask>, 10% by a random token, 10% kept (default: ${DEFAULT-VALUE}).")
+            + " 80%% of them replaced by <mask>, 10%% by a random token, 10%% kept (default: ${DEFAULT-VALUE}).")
     double maskRate;
 
     @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2; with a"
