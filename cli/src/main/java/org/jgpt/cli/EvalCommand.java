@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +24,10 @@ import org.jgpt.eval.SummarizeTask;
 import org.jgpt.eval.TranslateTask;
 import org.jgpt.eval.WinogradTask;
 import org.jgpt.io.Json;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Model;
+import org.jgpt.train.MaskedLmEvaluation;
+import org.jgpt.train.TrainableEncoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,10 +36,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
                 + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
-                + " winograd, coqa, summarize, translate, qa, classify; the README describes each one's data format.")
+                + " winograd, coqa, summarize, translate, qa, classify; and masked-lm for encoders. The README describes each"
+                + " one's data format.")
 final class EvalCommand implements Callable<Integer> {
     private static final List<String> TASKS =
-            List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify");
+            List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify",
+                    "masked-lm");
+
+    private static final int MASKED_LM_BATCH = 8;
+    private static final int MASKED_LM_WINDOW = 256;
 
     @Spec
     CommandSpec spec;
@@ -55,7 +64,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON: task, metrics and one record per example.")
     boolean json;
 
-    @Option(names = "--context", paramLabel = "N", description = "perplexity: tokens per window (default: the model's context).")
+    @Option(names = "--context", paramLabel = "N",
+            description = "perplexity, masked-lm: tokens per window (default: the model's context).")
     Integer context;
 
     @Option(names = "--stride", paramLabel = "N", description = "perplexity: tokens between window starts (default: half the context).")
@@ -94,11 +104,23 @@ final class EvalCommand implements Callable<Integer> {
             description = "classify: the sentence after the text, {} marking the label (default: '${DEFAULT-VALUE}').")
     String template;
 
+    @Option(names = "--masking", paramLabel = "NAME", defaultValue = "mlm",
+            description = "masked-lm: mlm, wwm or span, whatever the encoder was trained with (default: ${DEFAULT-VALUE}).")
+    String masking;
+
+    @Option(names = "--mask-rate", paramLabel = "R", defaultValue = "0.15",
+            description = "masked-lm: the share of tokens masked (default: ${DEFAULT-VALUE}).")
+    double maskRate;
+
     @Override
     public Integer call() throws Exception {
         String name = task.toLowerCase(Locale.ROOT);
         if (!TASKS.contains(name)) {
             throw new IllegalArgumentException("unknown task '" + task + "' (" + String.join(", ", TASKS) + ")");
+        }
+        if (name.equals("masked-lm")) {
+            print(maskedLm());
+            return 0;
         }
         Detokenizer detok = Detokenizer.parse(detokenizer);
         try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
@@ -148,6 +170,20 @@ final class EvalCommand implements Callable<Integer> {
             }
             default -> throw new IllegalStateException("no case for task " + name);
         };
+    }
+
+    /** masked-lm: --data is a corpus made by 'jgpt prepare'; its validation split is scored in batches of 8 windows. */
+    private EvalResult maskedLm() throws IOException {
+        int window = context != null ? context
+                : Math.min(MASKED_LM_WINDOW, EncoderConfig.load(TrainableEncoder.requireEncoder(modelDir)).maxLength());
+        MaskedLmEvaluation.Result r = MaskedLmEvaluation.run(modelDir, data, masking, maskRate, MASKED_LM_BATCH, window,
+                seed, limit > 0 ? limit : Integer.MAX_VALUE);
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("masked_token_loss", r.loss());
+        metrics.put("masked_token_accuracy", r.accuracy());
+        metrics.put("windows", r.batches() * MASKED_LM_BATCH);
+        metrics.put("window_tokens", window);
+        return new EvalResult("masked-lm (" + masking + ", " + maskRate + ")", metrics, List.of());
     }
 
     /** perplexity: a .jsonl file holds one document per record ("text"); any other file is one plain-text document. */

@@ -112,6 +112,11 @@ final class MaskedLm implements Objective {
         }
     }
 
+    /** Consecutive windows of the validation split, in batches: what {@link #validate} covers at most. */
+    long validationBatches() {
+        return val == null ? 0 : val.sequentialBatches();
+    }
+
     @Override
     public Optional<Validation> validate(int batches) {
         if (val == null) return Optional.empty();

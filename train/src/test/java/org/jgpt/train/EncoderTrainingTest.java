@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Masked objectives through the training loop: a stopped and resumed mlm+sop run equals the uninterrupted one bit for
  * bit (masks, pairs and dropout are functions of seed and step); the saved folder carries RoBERTa's config keys and
- * exactly Hugging Face's RobertaForMaskedLM tensor names (plus the sentence-order head); bad settings are refused.
+ * exactly Hugging Face's RobertaForMaskedLM tensor names (plus the sentence-order head); bad settings are refused;
+ * {@link MaskedLmEvaluation} of the saved model gives the figures of training's last validation.
  */
 class EncoderTrainingTest {
     @TempDir
@@ -118,6 +119,22 @@ class EncoderTrainingTest {
             assertEquals(expected, new TreeSet<>(file.names()));
             assertArrayEquals(new long[] {64, 16}, file.entry("roberta.encoder.layer.0.intermediate.dense.weight").shape());
         }
+    }
+
+    @Test
+    void maskedLmEvaluationOfTheSavedModelEqualsTrainingsLastValidation() throws IOException {
+        Recorder recorder = new Recorder();
+        Path out = dir.resolve("evaluated");
+        try (Trainer trainer = Trainer.start(config("mlm", 0.15), model, out)) {
+            trainer.run(recorder, () -> false);
+        }
+        List<Double> v = recorder.values;
+        MaskedLmEvaluation.Result r = MaskedLmEvaluation.run(out, data, "mlm", 0.15, 2, 24, 42, 2);
+        assertEquals(-v.get(v.size() - 2), r.loss(), 0.0);
+        assertEquals(v.getLast(), r.accuracy(), 0.0);
+        assertEquals(2, r.batches());
+        assertThrows(IllegalArgumentException.class, () -> MaskedLmEvaluation.run(out, data, "mlm+sop", 0.15, 2, 24, 42, 2));
+        assertThrows(IllegalArgumentException.class, () -> MaskedLmEvaluation.run(out, data, "mlm", 0.15, 2, 25, 42, 2));
     }
 
     @Test

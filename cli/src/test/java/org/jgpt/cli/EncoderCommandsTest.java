@@ -14,6 +14,7 @@ import org.jgpt.io.Json;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.train.CorpusPreparer;
 import org.jgpt.train.TrainableEncoder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,9 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * fill-mask on a small encoder saved in RoBERTa's layout: the JSON is the fill-mask pipeline's (score, token,
  * token_str, sequence; best first; a list per mask when there are several), and models of the wrong kind are refused
- * both ways with a message that says why.
+ * both ways with a message that says why; eval --task masked-lm scores the encoder on a prepared corpus's held-out
+ * split and refuses a GPT-2.
  */
-class FillMaskCommandTest {
+class EncoderCommandsTest {
     private static final Path GPT2 = Path.of("..", "data", "fixtures", "gpt2", "full-vocab");
 
     @TempDir
@@ -42,6 +44,25 @@ class FillMaskCommandTest {
         encoder = dir.resolve("encoder");
         model.save(encoder, Map.of());
         tokenizer.save(encoder);
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        for (int i = 0; i < 3; i++) Files.writeString(corpus.resolve("part" + i + ".txt"), moby.substring(20_000 * i, 20_000 * i + 4_000));
+        CorpusPreparer.prepare(List.of(corpus), dir.resolve("data"), tokenizer, 0.34, 1_000_000, null);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void maskedLmEvaluationScoresTheHeldOutSplit() {
+        CliRun run = CliRun.of("eval", "--task", "masked-lm", "--model", encoder.toString(), "--data",
+                dir.resolve("data").toString(), "--context", "30", "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        Map<String, Object> metrics = (Map<String, Object>) ((Map<String, Object>) Json.parse(run.out().strip())).get("metrics");
+        double accuracy = ((Number) metrics.get("masked_token_accuracy")).doubleValue();
+        assertTrue(accuracy >= 0 && accuracy <= 1, metrics.toString());
+        assertTrue(((Number) metrics.get("windows")).intValue() > 0, metrics.toString());
+        assertEquals(30, ((Number) metrics.get("window_tokens")).intValue());
+        CliRun gpt = CliRun.of("eval", "--task", "masked-lm", "--model", GPT2.toString(), "--data", dir.resolve("data").toString());
+        assertNotEquals(0, gpt.exitCode());
+        assertTrue(gpt.err().contains("is not an encoder"), gpt.err());
     }
 
     @Test
