@@ -6,8 +6,8 @@ import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.Parameter;
 
 /**
- * A pre-trained model with a task head, as {@link FineTuner} trains, evaluates and saves it (GPT-2 with GPT-1's head:
- * {@link TaskModel}).
+ * A pre-trained model with a task head, as {@link FineTuner} trains, evaluates and saves it: GPT-2 with GPT-1's head
+ * ({@link TaskModel}) or a RoBERTa encoder with RobertaForSequenceClassification's ({@link EncoderTaskModel}).
  */
 public interface FineTunable {
     TaskSpec spec();

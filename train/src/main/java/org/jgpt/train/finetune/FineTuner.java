@@ -1,5 +1,6 @@
 package org.jgpt.train.finetune;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -7,15 +8,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Weights;
+import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.AdamW;
 import org.jgpt.train.LearningRateSchedule;
+import org.jgpt.train.TrainableEncoder;
 
 /**
  * GPT-1's supervised fine-tuning loop (Radford et al. 2018, §3.2 and §4.1): AdamW over the pre-trained model and the
  * task head, linear warmup then linear decay to 0, gradients accumulated over micro-batches to the batch size,
- * validation metrics after each epoch.
+ * validation metrics after each epoch. The model is GPT-2 with GPT-1's head ({@link #train}) or a RoBERTa encoder
+ * with RobertaForSequenceClassification's ({@link #trainEncoder}).
  */
 public final class FineTuner {
     /**
@@ -81,6 +86,9 @@ public final class FineTuner {
     /** The result of {@link #train}: the model and how many examples were truncated. */
     public record Result(TaskModel model, int truncated) {}
 
+    /** The result of {@link #trainEncoder}: the model and how many examples were truncated. */
+    public record EncoderResult(EncoderTaskModel model, int truncated) {}
+
     /** Fine-tunes {@code base} on {@code train}, reporting on {@code valid} after each epoch. */
     public static Result train(GPT2Weights base, Tokenizer tokenizer, Task task, List<Example> train, List<Example> valid,
                                Settings s, Listener listener) {
@@ -95,6 +103,32 @@ public final class FineTuner {
         TaskModel model = TaskModel.fromPretrained(base, spec, microBatch(s), seqLen, s.dropout(), s.headDropout(), s.seed());
         fit(model, trainSet, validSet, s, listener);
         return new Result(model, truncated(trainSet) + truncated(validSet));
+    }
+
+    /**
+     * Fine-tunes the RoBERTa encoder saved in {@code encoder} on {@code train}, reporting on {@code valid} after each
+     * epoch. Inputs are framed RoBERTa's way ({@link RobertaInput}); {@code tokenizer} is the encoder's. There is no LM
+     * loss (the settings' LM weight must be 0), and the head takes the encoder's dropout (so must the head dropout).
+     */
+    public static EncoderResult trainEncoder(Path encoder, GPT2Tokenizer tokenizer, Task task, List<Example> train,
+                                             List<Example> valid, Settings s, Listener listener) {
+        if (s.lmWeight() != 0) {
+            throw new IllegalArgumentException("an encoder has no LM loss: the LM weight must be 0, not " + s.lmWeight());
+        }
+        if (s.headDropout() != s.dropout()) {
+            throw new IllegalArgumentException("an encoder's head takes the encoder's dropout, " + s.dropout() + ", not "
+                    + s.headDropout());
+        }
+        EncoderConfig config = EncoderConfig.load(TrainableEncoder.requireEncoder(encoder));
+        RobertaInput input = new RobertaInput(EncoderTaskModel.specialTokens(tokenizer, config, encoder),
+                Math.min(s.maxLength(), config.maxLength()));
+        var spec = new EncoderTaskModel.Spec(task, labels(task, train), input);
+        List<TaskModel.Encoded> trainSet = encode(spec, train, tokenizer);
+        List<TaskModel.Encoded> validSet = encode(spec, valid, tokenizer);
+        int seqLen = Math.max(TaskModel.longest(trainSet), TaskModel.longest(validSet));
+        EncoderTaskModel model = EncoderTaskModel.fromPretrained(encoder, spec, microBatch(s), seqLen, s.dropout(), s.seed());
+        fit(model, trainSet, validSet, s, listener);
+        return new EncoderResult(model, truncated(trainSet) + truncated(validSet));
     }
 
     private static int microBatch(Settings s) {

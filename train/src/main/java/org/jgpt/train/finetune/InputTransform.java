@@ -51,7 +51,7 @@ public record InputTransform(int start, int delimiter, int extract, int maxLengt
 
     /**
      * Shortens the longest part, token by token from its end, until the parts hold at most {@code budget} tokens
-     * together; true if it cut.
+     * together; true if it cut. Shared with {@link RobertaInput}, whose frame tokens differ.
      */
     static boolean truncateLongestFirst(int[][] parts, int budget) {
         int total = 0;
