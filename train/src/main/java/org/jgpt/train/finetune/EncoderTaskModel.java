@@ -31,11 +31,7 @@ public final class EncoderTaskModel implements FineTunable {
     public record Spec(Task task, List<String> labels, RobertaInput input) implements TaskSpec {
         public Spec {
             labels = List.copyOf(labels);
-            if (task == Task.CHOICE) {
-                throw new IllegalArgumentException("multiple choice is not supported for encoders (Hugging Face's"
-                        + " RobertaForMultipleChoice head is not implemented): use classification, entailment or similarity,"
-                        + " or fine-tune a GPT-2");
-            }
+            requireSupported(task);
             if (labels.size() < 2) throw new IllegalArgumentException(task.cliName() + " needs at least two labels, got " + labels);
         }
 
@@ -51,6 +47,15 @@ public final class EncoderTaskModel implements FineTunable {
             for (String text : example.texts()) texts.add(tokenizer.encode(text));
             InputTransform.Sequences s = input.apply(texts);
             return new Encoded(s.sequences(), classOf(example), s.truncated());
+        }
+    }
+
+    /** Refuses the tasks an encoder cannot be fine-tuned for here: multiple choice. */
+    public static void requireSupported(Task task) {
+        if (task == Task.CHOICE) {
+            throw new IllegalArgumentException("multiple choice is not supported for encoders (Hugging Face's"
+                    + " RobertaForMultipleChoice head is not implemented): use classification, entailment or similarity,"
+                    + " or fine-tune a GPT-2");
         }
     }
 
@@ -173,7 +178,9 @@ public final class EncoderTaskModel implements FineTunable {
         Arrays.fill(labels, TrainableEncoder.IGNORE);
         for (int b = 0; b < examples.size(); b++) {
             int[] sequence = examples.get(b).sequences()[0];
-            if (sequence.length > seqLen) throw new IllegalArgumentException("a sequence of " + sequence.length + " tokens exceeds " + seqLen);
+            if (sequence.length > seqLen) {
+                throw new IllegalArgumentException("a sequence of " + sequence.length + " tokens exceeds " + seqLen);
+            }
             System.arraycopy(sequence, 0, inputs, b * seqLen, sequence.length);
             lengths[b] = sequence.length;
             labels[b] = examples.get(b).label();
