@@ -8,12 +8,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.finetune.EncoderTaskModel;
 import org.jgpt.train.finetune.Example;
+import org.jgpt.train.finetune.FineTunable;
 import org.jgpt.train.finetune.FineTuner;
 import org.jgpt.train.finetune.Task;
 import org.jgpt.train.finetune.TaskData;
 import org.jgpt.train.finetune.TaskModel;
-import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.finetune.TaskSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,10 +25,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "classify", mixinStandardHelpOptions = true,
-        description = {"Labels examples with a model made by 'jgpt finetune': one line per example, the predicted label and",
-                "its probability, tab-separated. FILE is JSON Lines or CSV with the task's fields (as for finetune), or",
-                "for classification any other text file, one text a line. When the examples carry labels, the metrics",
-                "follow on standard error."})
+        description = {"Labels examples with a model made by 'jgpt finetune' (from a GPT-2 or an encoder): one line per",
+                "example, the predicted label and its probability, tab-separated. FILE is JSON Lines or CSV with the task's",
+                "fields (as for finetune), or for classification any other text file, one text a line. When the examples",
+                "carry labels, the metrics follow on standard error."})
 final class ClassifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -40,33 +44,51 @@ final class ClassifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return ModelDirectory.isEncoder(model) ? classifyWithEncoder() : classifyWithGpt();
+    }
+
+    private int classifyWithGpt() throws Exception {
         TaskModel.Spec taskSpec = TaskModel.readSpec(model);
         List<Example> examples = read(taskSpec.task());
         Tokenizer tokenizer;
         try (ModelDirectory dir = ModelDirectory.open(model)) {
             tokenizer = dir.tokenizer();
         }
+        List<TaskModel.Encoded> encoded = encode(taskSpec, examples, tokenizer);
+        return print(TaskModel.load(model, batch, TaskModel.longest(encoded)), encoded);
+    }
+
+    private int classifyWithEncoder() throws Exception {
+        GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
+        EncoderTaskModel.Spec taskSpec = EncoderTaskModel.readSpec(model, tokenizer);
+        List<TaskModel.Encoded> encoded = encode(taskSpec, read(taskSpec.task()), tokenizer);
+        return print(EncoderTaskModel.load(model, taskSpec, batch, TaskModel.longest(encoded)), encoded);
+    }
+
+    /** The examples framed for the model, with a warning that counts those truncated. */
+    private List<TaskModel.Encoded> encode(TaskSpec taskSpec, List<Example> examples, Tokenizer tokenizer) {
         List<TaskModel.Encoded> encoded = FineTuner.encode(taskSpec, examples, tokenizer);
         int truncated = 0;
-        boolean labelled = true;
-        for (TaskModel.Encoded e : encoded) {
-            if (e.truncated()) truncated++;
-            labelled &= e.label() >= 0;
-        }
-        PrintWriter err = spec.commandLine().getErr();
+        for (TaskModel.Encoded e : encoded) if (e.truncated()) truncated++;
         if (truncated > 0) {
-            err.printf(Locale.ROOT, "warning: %d examples were longer than %d tokens and were truncated%n", truncated,
-                    taskSpec.transform().maxLength());
+            spec.commandLine().getErr().printf(Locale.ROOT, "warning: %d examples were longer than %d tokens and were truncated%n",
+                    truncated, taskSpec.maxLength());
         }
-        TaskModel classifier = TaskModel.load(model, batch, TaskModel.longest(encoded));
+        return encoded;
+    }
+
+    /** One line per example, the most probable label and its probability; then the metrics, if every example has a label. */
+    private int print(FineTunable classifier, List<TaskModel.Encoded> encoded) {
         float[][] probabilities = FineTuner.predict(classifier, encoded);
         PrintWriter out = spec.commandLine().getOut();
+        List<String> labels = classifier.spec().labels();
         for (float[] p : probabilities) {
             int k = FineTuner.argmax(p);
-            out.printf(Locale.ROOT, "%s\t%.4f%n", taskSpec.labels().get(k), p[k]);
+            out.printf(Locale.ROOT, "%s\t%.4f%n", labels.get(k), p[k]);
         }
         out.flush();
-        if (labelled) err.println("metrics: " + FinetuneCommand.format(FineTuner.evaluate(classifier, encoded)));
+        boolean labelled = encoded.stream().allMatch(e -> e.label() >= 0);
+        if (labelled) spec.commandLine().getErr().println("metrics: " + FinetuneCommand.format(FineTuner.evaluate(classifier, encoded)));
         return 0;
     }
 

@@ -1,6 +1,7 @@
 package org.jgpt.cli;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,8 +13,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Json;
+import org.jgpt.model.EncoderConfig;
+import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.finetune.EncoderTaskModel;
 import org.jgpt.train.finetune.Example;
+import org.jgpt.train.finetune.FineTunable;
 import org.jgpt.train.finetune.FineTuner;
 import org.jgpt.train.finetune.Metrics;
 import org.jgpt.train.finetune.Task;
@@ -31,12 +36,14 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  similarity: text1, text2, label       choice: context, choices (CSV: choice1, choice2, ...), label (answer index)",
                 "Prints each step and validation metrics after each epoch (also to OUT/validation.jsonl); saves OUT as a",
                 "Hugging Face folder (score.weight, id2label) that 'jgpt classify' and 'jgpt generate' open.",
-                "Sequences longer than --max-length are truncated (the longest text loses its end), with a warning."})
+                "Sequences longer than --max-length are truncated (the longest text loses its end), with a warning.",
+                "A RoBERTa encoder (jgpt train --objective mlm) gets Hugging Face's RobertaForSequenceClassification head",
+                "instead, on <s> of '<s> A </s>' or '<s> A </s></s> B </s>', and no LM loss; OUT is then that model's folder."})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2 or GPT-1 directory.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2, GPT-1 or RoBERTa encoder directory.")
     Path model;
 
     @Option(names = "--task", defaultValue = "classification", description = "classification, entailment, similarity or choice (default: ${DEFAULT-VALUE}).")
@@ -51,8 +58,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--micro-batch", defaultValue = "8", description = "Examples per forward; gradients accumulate to --batch (default: ${DEFAULT-VALUE}).") int microBatch;
     @Option(names = "--epochs", defaultValue = "3") int epochs;
     @Option(names = "--warmup", defaultValue = "0.002", description = "Warmup, as a fraction of all steps; then linear decay to 0 (default: ${DEFAULT-VALUE}).") double warmup;
-    @Option(names = "--lm-weight", defaultValue = "0.5", description = "λ, the weight of the auxiliary LM loss; 0 turns it off (default: ${DEFAULT-VALUE}).") float lmWeight;
-    @Option(names = "--dropout", defaultValue = "0.1", description = "Dropout in GPT-2 and on the head's input (default: ${DEFAULT-VALUE}).") float dropout;
+    @Option(names = "--lm-weight", description = "λ, the weight of the auxiliary LM loss; 0 turns it off (default: 0.5; an encoder has none).") Float lmWeight;
+    @Option(names = "--dropout", defaultValue = "0.1", description = "Dropout in the model and on the head's input (default: ${DEFAULT-VALUE}).") float dropout;
     @Option(names = "--weight-decay", defaultValue = "0.01") float weightDecay;
     @Option(names = "--grad-clip", defaultValue = "1.0") float gradClip;
     @Option(names = "--max-length", description = "Longest sequence in tokens (default: the model's context).") Integer maxLength;
@@ -61,43 +68,72 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Task t = Task.parse(task);
+        boolean encoder = ModelDirectory.isEncoder(model);
+        if (encoder) {
+            if (lmWeight != null && lmWeight != 0) {
+                throw new IllegalArgumentException("--lm-weight " + lmWeight + ": " + model + " is an encoder, which is fine-tuned"
+                        + " on the task loss alone (no auxiliary LM loss); leave --lm-weight out");
+            }
+            EncoderTaskModel.requireSupported(t);
+        }
         List<Example> trainSet = TaskData.read(train, t, true);
         List<Example> validSet = TaskData.read(valid, t, true);
-        try (ModelDirectory dir = ModelDirectory.open(model)) {
-            Tokenizer tokenizer = dir.tokenizer();
-            int context = dir.weights().config().nPositions();
-            var settings = new FineTuner.Settings(lr, batch, microBatch, epochs, warmup, lmWeight, dropout, dropout, weightDecay,
-                    gradClip, maxLength == null ? context : maxLength, seed);
-            var err = spec.commandLine().getErr();
-            err.printf(Locale.ROOT, "fine-tuning %s for %s: %d training and %d validation examples, λ = %s%n",
-                    model, t.cliName(), trainSet.size(), validSet.size(), lmWeight);
-            Path log = out.resolve("validation.jsonl"); // out is made once the data have passed their checks
-            long start = System.nanoTime();
-            FineTuner.Result result = FineTuner.train(dir.weights(), tokenizer, t, trainSet, validSet, settings,
-                    new FineTuner.Listener() {
-                        @Override
-                        public void onStep(int step, int steps, int epoch, double loss, double taskLoss, double lmLoss, double rate) {
-                            double seconds = (System.nanoTime() - start) / 1e9;
-                            err.printf(Locale.ROOT, "epoch %d step %d/%d | loss %.4f (task %.4f, lm %.4f) | lr %.2e | ETA %ds%n",
-                                    epoch, step, steps, loss, taskLoss, lmLoss, rate, Math.round(seconds / step * (steps - step)));
-                            err.flush();
-                        }
-
-                        @Override
-                        public void onEpoch(int epoch, Metrics.Report r) {
-                            err.println("epoch " + epoch + " validation: " + format(r));
-                            err.flush();
-                            append(log, epoch, r);
-                        }
-                    });
-            if (result.truncated() > 0) {
-                err.printf(Locale.ROOT, "warning: %d examples were longer than %d tokens and were truncated%n",
-                        result.truncated(), settings.maxLength());
+        var err = spec.commandLine().getErr();
+        if (encoder) {
+            GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
+            var settings = settings(EncoderConfig.load(model.resolve("config.json")).maxLength(), 0f);
+            err.printf(Locale.ROOT, "fine-tuning the encoder %s for %s: %d training and %d validation examples%n",
+                    model, t.cliName(), trainSet.size(), validSet.size());
+            var result = FineTuner.trainEncoder(model, tokenizer, t, trainSet, validSet, settings, progress(err));
+            save(result.model(), result.truncated(), tokenizer);
+        } else {
+            try (ModelDirectory dir = ModelDirectory.open(model)) {
+                float lambda = lmWeight == null ? 0.5f : lmWeight;
+                var settings = settings(dir.weights().config().nPositions(), lambda);
+                err.printf(Locale.ROOT, "fine-tuning %s for %s: %d training and %d validation examples, λ = %s%n",
+                        model, t.cliName(), trainSet.size(), validSet.size(), lambda);
+                var result = FineTuner.train(dir.weights(), dir.tokenizer(), t, trainSet, validSet, settings, progress(err));
+                save(result.model(), result.truncated(), dir.tokenizer());
             }
-            result.model().save(out, tokenizer);
-            err.println("saved " + out);
         }
         return 0;
+    }
+
+    private FineTuner.Settings settings(int context, float lambda) {
+        return new FineTuner.Settings(lr, batch, microBatch, epochs, warmup, lambda, dropout, dropout, weightDecay, gradClip,
+                maxLength == null ? context : maxLength, seed);
+    }
+
+    /** Prints each step and each epoch's validation metrics, which also go to OUT/validation.jsonl. */
+    private FineTuner.Listener progress(PrintWriter err) {
+        Path log = out.resolve("validation.jsonl"); // out is made once the data have passed their checks
+        long start = System.nanoTime();
+        return new FineTuner.Listener() {
+            @Override
+            public void onStep(int step, int steps, int epoch, double loss, double taskLoss, double lmLoss, double rate) {
+                double seconds = (System.nanoTime() - start) / 1e9;
+                err.printf(Locale.ROOT, "epoch %d step %d/%d | loss %.4f (task %.4f, lm %.4f) | lr %.2e | ETA %ds%n",
+                        epoch, step, steps, loss, taskLoss, lmLoss, rate, Math.round(seconds / step * (steps - step)));
+                err.flush();
+            }
+
+            @Override
+            public void onEpoch(int epoch, Metrics.Report r) {
+                err.println("epoch " + epoch + " validation: " + format(r));
+                err.flush();
+                append(log, epoch, r);
+            }
+        };
+    }
+
+    private void save(FineTunable tuned, int truncated, Tokenizer tokenizer) {
+        var err = spec.commandLine().getErr();
+        if (truncated > 0) {
+            err.printf(Locale.ROOT, "warning: %d examples were longer than %d tokens and were truncated%n", truncated,
+                    tuned.spec().maxLength());
+        }
+        tuned.save(out, tokenizer);
+        err.println("saved " + out);
     }
 
     static String format(Metrics.Report r) {

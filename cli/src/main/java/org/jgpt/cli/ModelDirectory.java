@@ -29,9 +29,14 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
         return open(builtIn);
     }
 
+    /** Whether {@code dir} holds a RoBERTa encoder (config.json with model_type roberta) rather than a GPT. */
+    static boolean isEncoder(Path dir) {
+        return Files.isRegularFile(dir.resolve("config.json")) && EncoderConfig.describes(dir.resolve("config.json"));
+    }
+
     static ModelDirectory open(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
-        if (Files.isRegularFile(dir.resolve("config.json")) && EncoderConfig.describes(dir.resolve("config.json"))) {
+        if (isEncoder(dir)) {
             throw new IllegalArgumentException(dir + " is a RoBERTa encoder, which does not generate or score text:"
                     + " this command needs a GPT; encoders take fill-mask, finetune and classify");
         }

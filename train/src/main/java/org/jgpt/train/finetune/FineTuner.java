@@ -1,5 +1,6 @@
 package org.jgpt.train.finetune;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -7,15 +8,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Weights;
+import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.AdamW;
 import org.jgpt.train.LearningRateSchedule;
+import org.jgpt.train.TrainableEncoder;
 
 /**
- * GPT-1's supervised fine-tuning loop (Radford et al. 2018, §3.2 and §4.1): AdamW over GPT-2 and the task head,
- * linear warmup then linear decay to 0, gradients accumulated over micro-batches to the batch size, validation
- * metrics after each epoch.
+ * GPT-1's supervised fine-tuning loop (Radford et al. 2018, §3.2 and §4.1): AdamW over the pre-trained model and the
+ * task head, linear warmup then linear decay to 0, gradients accumulated over micro-batches to the batch size,
+ * validation metrics after each epoch. The model is GPT-2 with GPT-1's head ({@link #train}) or a RoBERTa encoder
+ * with RobertaForSequenceClassification's ({@link #trainEncoder}).
  */
 public final class FineTuner {
     /**
@@ -81,6 +86,9 @@ public final class FineTuner {
     /** The result of {@link #train}: the model and how many examples were truncated. */
     public record Result(TaskModel model, int truncated) {}
 
+    /** The result of {@link #trainEncoder}: the model and how many examples were truncated. */
+    public record EncoderResult(EncoderTaskModel model, int truncated) {}
+
     /** Fine-tunes {@code base} on {@code train}, reporting on {@code valid} after each epoch. */
     public static Result train(GPT2Weights base, Tokenizer tokenizer, Task task, List<Example> train, List<Example> valid,
                                Settings s, Listener listener) {
@@ -91,13 +99,52 @@ public final class FineTuner {
                 InputTransform.appendedTo(base.config().vocabSize(), maxLength));
         List<TaskModel.Encoded> trainSet = encode(spec, train, tokenizer);
         List<TaskModel.Encoded> validSet = encode(spec, valid, tokenizer);
-        int truncated = 0;
-        for (TaskModel.Encoded e : trainSet) if (e.truncated()) truncated++;
-        for (TaskModel.Encoded e : validSet) if (e.truncated()) truncated++;
         int seqLen = Math.max(TaskModel.longest(trainSet), TaskModel.longest(validSet));
-        int micro = Math.min(s.microBatch(), s.batch());
-        TaskModel model = TaskModel.fromPretrained(base, spec, micro, seqLen, s.dropout(), s.headDropout(), s.seed());
+        TaskModel model = TaskModel.fromPretrained(base, spec, microBatch(s), seqLen, s.dropout(), s.headDropout(), s.seed());
+        fit(model, trainSet, validSet, s, listener);
+        return new Result(model, truncated(trainSet) + truncated(validSet));
+    }
 
+    /**
+     * Fine-tunes the RoBERTa encoder saved in {@code encoder} on {@code train}, reporting on {@code valid} after each
+     * epoch. Inputs are framed RoBERTa's way ({@link RobertaInput}); {@code tokenizer} is the encoder's. There is no LM
+     * loss (the settings' LM weight must be 0), and the head takes the encoder's dropout (so must the head dropout).
+     */
+    public static EncoderResult trainEncoder(Path encoder, GPT2Tokenizer tokenizer, Task task, List<Example> train,
+                                             List<Example> valid, Settings s, Listener listener) {
+        if (s.lmWeight() != 0) {
+            throw new IllegalArgumentException("an encoder has no LM loss: the LM weight must be 0, not " + s.lmWeight());
+        }
+        if (s.headDropout() != s.dropout()) {
+            throw new IllegalArgumentException("an encoder's head takes the encoder's dropout, " + s.dropout() + ", not "
+                    + s.headDropout());
+        }
+        EncoderConfig config = EncoderConfig.load(TrainableEncoder.requireEncoder(encoder));
+        RobertaInput input = new RobertaInput(EncoderTaskModel.specialTokens(tokenizer, config, encoder),
+                Math.min(s.maxLength(), config.maxLength()));
+        var spec = new EncoderTaskModel.Spec(task, labels(task, train), input);
+        List<TaskModel.Encoded> trainSet = encode(spec, train, tokenizer);
+        List<TaskModel.Encoded> validSet = encode(spec, valid, tokenizer);
+        int seqLen = Math.max(TaskModel.longest(trainSet), TaskModel.longest(validSet));
+        EncoderTaskModel model = EncoderTaskModel.fromPretrained(encoder, spec, microBatch(s), seqLen, s.dropout(), s.seed());
+        fit(model, trainSet, validSet, s, listener);
+        return new EncoderResult(model, truncated(trainSet) + truncated(validSet));
+    }
+
+    private static int microBatch(Settings s) {
+        return Math.min(s.microBatch(), s.batch());
+    }
+
+    private static int truncated(List<TaskModel.Encoded> examples) {
+        int truncated = 0;
+        for (TaskModel.Encoded e : examples) if (e.truncated()) truncated++;
+        return truncated;
+    }
+
+    /** The loop itself: epochs of shuffled batches, each accumulated over micro-batches, then validation. */
+    private static void fit(FineTunable model, List<TaskModel.Encoded> trainSet, List<TaskModel.Encoded> validSet, Settings s,
+                            Listener listener) {
+        int micro = microBatch(s);
         int stepsPerEpoch = (trainSet.size() + s.batch() - 1) / s.batch();
         int steps = stepsPerEpoch * s.epochs();
         int warmup = (int) Math.ceil(s.warmupFraction() * steps);
@@ -126,18 +173,17 @@ public final class FineTuner {
             }
             listener.onEpoch(epoch, evaluate(model, validSet));
         }
-        return new Result(model, truncated);
     }
 
     /** Encodes examples for a spec (labels checked: an unknown one is an error naming its file and line). */
-    public static List<TaskModel.Encoded> encode(TaskModel.Spec spec, List<Example> examples, Tokenizer tokenizer) {
+    public static List<TaskModel.Encoded> encode(TaskSpec spec, List<Example> examples, Tokenizer tokenizer) {
         List<TaskModel.Encoded> out = new ArrayList<>(examples.size());
         for (Example e : examples) out.add(spec.encode(e, tokenizer));
         return out;
     }
 
     /** Class probabilities for every example, [example][class]. */
-    public static float[][] predict(TaskModel model, List<TaskModel.Encoded> examples) {
+    public static float[][] predict(FineTunable model, List<TaskModel.Encoded> examples) {
         float[][] out = new float[examples.size()][];
         for (int from = 0; from < examples.size(); from += model.examplesPerForward()) {
             int to = Math.min(from + model.examplesPerForward(), examples.size());
@@ -151,7 +197,7 @@ public final class FineTuner {
      * Validation metrics of labelled examples: mean cross-entropy, accuracy, F1, MCC, and, when every label is a
      * number, Pearson and Spearman correlation of the expected label value Σ p(label)·label with the gold value.
      */
-    public static Metrics.Report evaluate(TaskModel model, List<TaskModel.Encoded> examples) {
+    public static Metrics.Report evaluate(FineTunable model, List<TaskModel.Encoded> examples) {
         float[][] probabilities = predict(model, examples);
         List<String> labels = model.spec().labels();
         int n = examples.size();

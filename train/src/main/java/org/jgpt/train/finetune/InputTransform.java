@@ -43,15 +43,17 @@ public record InputTransform(int start, int delimiter, int extract, int maxLengt
         boolean truncated = false;
         for (int i = 0; i < out.length; i++) {
             int[][] parts = framed.get(i);
-            truncated |= fit(parts);
+            truncated |= truncateLongestFirst(parts, maxLength - parts.length - 1); // s, one $ between parts, e
             out[i] = frame(parts);
         }
         return new Sequences(out, truncated);
     }
 
-    /** Shortens the longest part, token by token from its end, until the framed sequence fits; true if it cut. */
-    private boolean fit(int[][] parts) {
-        int budget = maxLength - parts.length - 1; // s, one $ between parts, e
+    /**
+     * Shortens the longest part, token by token from its end, until the parts hold at most {@code budget} tokens
+     * together; true if it cut. Shared with {@link RobertaInput}, whose frame tokens differ.
+     */
+    static boolean truncateLongestFirst(int[][] parts, int budget) {
         int total = 0;
         for (int[] p : parts) total += p.length;
         boolean cut = false;

@@ -2,8 +2,6 @@ package org.jgpt.train.finetune;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,9 +31,9 @@ import org.jgpt.train.TrainableGPT2;
  *
  * <p>Runs {@code examplesPerForward} examples of up to {@code seqLen} tokens per forward (fixed buffers, llm.c style).
  */
-public final class TaskModel {
+public final class TaskModel implements FineTunable {
     /** What the head predicts and how inputs are framed: saved with the model. Labels are in class-index order. */
-    public record Spec(Task task, List<String> labels, int choices, InputTransform transform) {
+    public record Spec(Task task, List<String> labels, int choices, InputTransform transform) implements TaskSpec {
         public Spec {
             labels = List.copyOf(labels);
             if (task == Task.CHOICE ? choices < 2 || labels.size() != choices : labels.size() < 2) {
@@ -61,7 +59,12 @@ public final class TaskModel {
             return labels.size();
         }
 
-        /** Tokenizes and frames one example; its label must be one of the spec's. */
+        @Override
+        public int maxLength() {
+            return transform.maxLength();
+        }
+
+        @Override
         public Encoded encode(Example example, Tokenizer tokenizer) {
             List<int[]> texts = new ArrayList<>();
             for (String text : example.texts()) texts.add(tokenizer.encode(text));
@@ -70,15 +73,7 @@ public final class TaskModel {
                         + choices);
             }
             InputTransform.Sequences s = transform.apply(task, texts);
-            int label = -1;
-            if (example.label() != null) {
-                label = labels.indexOf(example.label());
-                if (label < 0) {
-                    throw new IllegalArgumentException(example.source() + ": unknown label '" + example.label() + "' (the labels are "
-                            + String.join(", ", labels) + ")");
-                }
-            }
-            return new Encoded(s.sequences(), label, s.truncated());
+            return new Encoded(s.sequences(), classOf(example), s.truncated());
         }
     }
 
@@ -154,6 +149,7 @@ public final class TaskModel {
         return model;
     }
 
+    @Override
     public Spec spec() {
         return spec;
     }
@@ -162,6 +158,7 @@ public final class TaskModel {
         return gpt.config();
     }
 
+    @Override
     public int examplesPerForward() {
         return examplesPerForward;
     }
@@ -171,12 +168,14 @@ public final class TaskModel {
     }
 
     /** GPT-2's parameters, then the head's. */
+    @Override
     public List<Parameter> parameters() {
         List<Parameter> all = new ArrayList<>(gpt.parameters());
         all.add(head);
         return all;
     }
 
+    @Override
     public void zeroGrad() {
         gpt.zeroGrad();
         Arrays.fill(head.grad(), 0f);
@@ -197,6 +196,7 @@ public final class TaskModel {
      * {@code share} × (task loss + {@code lmWeight} × LM loss), where {@code share} is these examples' part of the
      * optimizer batch. Dropout is drawn from {@code seed}.
      */
+    @Override
     public Losses trainStep(List<Encoded> examples, float lmWeight, float share, long seed) {
         float lm = fill(examples, lmWeight > 0, true, seed);
         int n = examples.size();
@@ -223,6 +223,7 @@ public final class TaskModel {
     }
 
     /** Class probabilities of up to {@code examplesPerForward} examples, dropout off: [example][class]. */
+    @Override
     public float[][] predict(List<Encoded> examples) {
         fill(examples, false, false, 0);
         int n = examples.size();
@@ -285,14 +286,13 @@ public final class TaskModel {
 
     // ---- saving and loading --------------------------------------------------------------------------------------
 
-    private static final String TASK_KEY = "jgpt_task";
-
     /**
      * Saves a Hugging Face model folder: GPT-2 (the grown vocabulary) and {@code score.weight} in model.safetensors,
      * config.json with {@code id2label}/{@code label2id} (GPT2ForSequenceClassification, or OpenAIGPT..., for
      * single-sequence tasks)
      * and the task under {@code jgpt_task}, and the tokenizer files. The folder still opens as a GPT-2 LM.
      */
+    @Override
     public void save(Path dir, Tokenizer tokenizer) {
         Checkpoints.save(gpt.weights(), dir, DType.F32, List.of(headTensor));
         Map<String, Object> config = Json.parseObject(gpt.config().toJson());
@@ -301,14 +301,7 @@ public final class TaskModel {
             config.put("architectures", List.of(gpt.config().postLayerNorm() ? "OpenAIGPTForSequenceClassification"
                     : "GPT2ForSequenceClassification"));
         }
-        Map<String, Object> id2label = new LinkedHashMap<>();
-        Map<String, Object> label2id = new LinkedHashMap<>();
-        for (int i = 0; i < spec.labels().size(); i++) {
-            id2label.put(Integer.toString(i), spec.labels().get(i));
-            label2id.put(spec.labels().get(i), (long) i);
-        }
-        config.put("id2label", id2label);
-        config.put("label2id", label2id);
+        SavedTask.putLabels(config, spec.labels());
         InputTransform t = spec.transform();
         config.put("pad_token_id", (long) t.start()); // HF pools the last token before padding; jgpt never pads inside
         Map<String, Object> task = new LinkedHashMap<>();
@@ -318,7 +311,7 @@ public final class TaskModel {
         task.put("delimiter_token_id", (long) t.delimiter());
         task.put("extract_token_id", (long) t.extract());
         task.put("max_length", (long) t.maxLength());
-        config.put(TASK_KEY, task);
+        config.put(SavedTask.KEY, task);
         try {
             tokenizer.save(dir);
             AtomicFiles.writeString(dir.resolve("config.json"), Json.write(config) + "\n");
@@ -330,28 +323,14 @@ public final class TaskModel {
     /** The task a folder written by {@link #save} was fine-tuned for. */
     public static Spec readSpec(Path dir) {
         Path configFile = dir.resolve("config.json");
-        Map<String, Object> config;
-        try {
-            config = Json.parseObject(Files.readString(configFile, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configFile + ": " + e.getMessage(), e);
-        }
-        if (!(config.get(TASK_KEY) instanceof Map<?, ?> task)) {
-            throw new IllegalArgumentException(dir + " is not a fine-tuned model (config.json has no " + TASK_KEY
-                    + "): make one with jgpt finetune");
-        }
-        if (!(config.get("id2label") instanceof Map<?, ?> id2label)) throw new IllegalArgumentException(configFile + ": no id2label");
-        List<String> labels = new ArrayList<>();
-        for (int i = 0; i < id2label.size(); i++) {
-            if (!(id2label.get(Integer.toString(i)) instanceof String label)) {
-                throw new IllegalArgumentException(configFile + ": id2label has no label for " + i);
-            }
-            labels.add(label);
-        }
-        InputTransform transform = new InputTransform(number(task, "start_token_id", configFile),
-                number(task, "delimiter_token_id", configFile), number(task, "extract_token_id", configFile),
-                number(task, "max_length", configFile));
-        return new Spec(Task.parse(String.valueOf(task.get("task"))), labels, number(task, "choices", configFile), transform);
+        Map<String, Object> config = SavedTask.readConfig(configFile);
+        Map<?, ?> task = SavedTask.task(config, dir);
+        List<String> labels = SavedTask.labels(config, configFile);
+        InputTransform transform = new InputTransform(SavedTask.integer(task, "start_token_id", configFile),
+                SavedTask.integer(task, "delimiter_token_id", configFile), SavedTask.integer(task, "extract_token_id", configFile),
+                SavedTask.integer(task, "max_length", configFile));
+        return new Spec(Task.parse(String.valueOf(task.get("task"))), labels, SavedTask.integer(task, "choices", configFile),
+                transform);
     }
 
     /** Opens a folder written by {@link #save} for prediction (dropout off), on sequences of up to {@code seqLen}. */
@@ -370,10 +349,5 @@ public final class TaskModel {
             for (int i = 0; i < model.head.value().length; i++) model.head.value()[i] = score.get(i);
             return model;
         }
-    }
-
-    private static int number(Map<?, ?> map, String key, Path file) {
-        if (map.get(key) instanceof Long n) return Math.toIntExact(n);
-        throw new IllegalArgumentException(file + ": " + TASK_KEY + "." + key + " must be an integer");
     }
 }
