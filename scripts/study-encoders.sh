@@ -31,6 +31,21 @@ if [[ " $stages " == *" pretrain "* ]]; then
   done
 fi
 
+# One row of the results table: the held-out masked-token accuracy (when the model has one), the last validation
+# epoch's figures and the test set's.
+row() {
+  python3 - "$1" "$2" "$work" <<'PY'
+import json, os, re, sys
+name, label, work = sys.argv[1:4]
+masked_file = f"{work}/masked-lm-{name}.json"
+masked = f"{json.load(open(masked_file))['metrics']['masked_token_accuracy']:.3f}" if os.path.exists(masked_file) else ""
+valid = [json.loads(line) for line in open(f"{work}/spam-{name}/validation.jsonl")][-1]
+test = dict(re.findall(r"(accuracy|F1|MCC) (-?[0-9.]+)", open(f"{work}/test-{name}.txt").read().split("metrics:")[-1]))
+print(f"| {label} | {masked} | {valid['accuracy']:.3f} | {valid['f1']:.3f} | {valid['mcc']:.3f} "
+      f"| {float(test['accuracy']):.3f} | {float(test['F1']):.3f} | {float(test['MCC']):.3f} |")
+PY
+}
+
 if [[ " $stages " == *" finetune "* ]]; then
   # The control: the same encoder at its initialisation, saved by one step at learning rate 0.
   [[ -f $work/pretrain-none/model.safetensors ]] || ./jgpt train --data "$work/data" --out "$work/pretrain-none" \
@@ -46,15 +61,12 @@ if [[ " $stages " == *" finetune "* ]]; then
     ./jgpt eval --task masked-lm --model "$work/pretrain-$name" --data "$work/data" --mask-rate 0.15 --json \
         > "$work/masked-lm-$name.json"
     ./jgpt classify --model "$work/spam-$name" $spam/test.jsonl 2> "$work/test-$name.txt" > /dev/null
-    python3 - "$name" "$work" >> "$table" <<'PY'
-import json, re, sys
-name, work = sys.argv[1], sys.argv[2]
-masked = json.load(open(f"{work}/masked-lm-{name}.json"))["metrics"]["masked_token_accuracy"]
-valid = [json.loads(line) for line in open(f"{work}/spam-{name}/validation.jsonl")][-1]
-test = dict(re.findall(r"(accuracy|F1|MCC) (-?[0-9.]+)", open(f"{work}/test-{name}.txt").read().split("metrics:")[-1]))
-print(f"| {name} | {masked:.3f} | {valid['accuracy']:.3f} | {valid['f1']:.3f} | {valid['mcc']:.3f} "
-      f"| {float(test['accuracy']):.3f} | {float(test['F1']):.3f} | {float(test['MCC']):.3f} |")
-PY
+    row "$name" "$name" >> "$table"
   done
+  # The demo GPT-2 (6 x 256, 6.9M parameters, 3.3M tokens of causal LM), fine-tuned the same way, task loss only.
+  [[ -f $work/spam-demo-gpt2/model.safetensors ]] || ./jgpt finetune --model models/demo --train $spam/train.jsonl \
+      --valid $spam/valid.jsonl --out "$work/spam-demo-gpt2" --lr 5e-4 --seed 1 --lm-weight 0
+  ./jgpt classify --model "$work/spam-demo-gpt2" $spam/test.jsonl 2> "$work/test-demo-gpt2.txt" > /dev/null
+  row demo-gpt2 "demo GPT-2 (clm)" >> "$table"
   cat "$table"
 fi
