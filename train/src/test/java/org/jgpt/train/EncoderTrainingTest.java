@@ -51,7 +51,7 @@ class EncoderTrainingTest {
 
     private static TrainConfig config(String objective, double maskRate) {
         return new TrainConfig(data.toString(), 2, 24, 2, 6, 3e-3, 3e-4, 2, 0.1, true, 0.9, 0.98, 1.0, 0.1, 3, 2, 0, 42,
-                objective, maskRate);
+                objective, maskRate, 0.05, "mean", List.of());
     }
 
     private static final class Recorder implements Trainer.Listener {
