@@ -25,8 +25,8 @@ import org.jgpt.model.EncoderConfig;
  * classifier. One activation buffer per role for a fixed batch shape, as {@link TrainableGPT2}.
  *
  * <p>Matrices are kept in Conv1D's [in, out] layout, q, k and v side by side, so the blocks are GPT's; {@link #save}
- * and {@link #load} translate to Hugging Face's RobertaForMaskedLM / RobertaForSequenceClassification tensors
- * (nn.Linear's [out, in], separate query, key and value).
+ * and {@link #load} translate to Hugging Face's RobertaForMaskedLM / RobertaForSequenceClassification / RobertaModel
+ * tensors (nn.Linear's [out, in], separate query, key and value).
  */
 public final class TrainableEncoder {
     /** Labels at ignored positions, as in Hugging Face's collators; any negative label is ignored. */
