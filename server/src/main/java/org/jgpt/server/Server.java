@@ -7,9 +7,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteOrder;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -59,7 +59,7 @@ public final class Server implements AutoCloseable {
 
     private final HttpServer http;
     private final ExecutorService handlers;
-    // a language model's, or null when serving a sentence encoder
+    // the language model's parts, null when serving a sentence encoder
     private final Tokenizer tokenizer;
     private final Generator generator;
     private final Scorer scorer;

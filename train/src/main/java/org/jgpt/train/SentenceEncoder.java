@@ -61,10 +61,6 @@ public final class SentenceEncoder {
         return pooling;
     }
 
-    public int dimension() {
-        return weights.config().hiddenSize();
-    }
-
     /** The texts' embeddings, in their order. */
     public List<Embedding> embed(List<String> texts) {
         EncoderConfig config = weights.config();
