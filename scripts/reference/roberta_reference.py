@@ -105,8 +105,10 @@ def position_ids(ids):
     return (torch.cumsum(mask, dim=1).type_as(mask) * mask).long() + PAD
 
 
-def encoder(w, cfg, ids, attention_mask, dropout=False):
-    """Final hidden states [B, T, H] of RobertaModel (no pooler). ids, attention_mask: [B, T] integer tensors."""
+def encoder(w, cfg, ids, attention_mask, dropout=False, masks=None):
+    """Final hidden states [B, T, H] of RobertaModel (no pooler). ids, attention_mask: [B, T] integer tensors.
+    `masks`, when given, replaces each dropout by a product with a given mask (0 or 1/(1-p)): "embeddings" [B, T, H],
+    and per layer "attention" [B, heads, T, T] (on the probabilities), "attention_output" and "output" [B, T, H]."""
     b, t = ids.shape
     H, heads, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
     hd = H // heads
@@ -117,19 +119,25 @@ def encoder(w, cfg, ids, attention_mask, dropout=False):
          + F.embedding(torch.zeros_like(ids), w[e + "token_type_embeddings.weight"])
          + F.embedding(position_ids(ids), w[e + "position_embeddings.weight"], padding_idx=PAD))
     x = F.layer_norm(x, (H,), w[e + "LayerNorm.weight"], w[e + "LayerNorm.bias"], eps)
-    x = F.dropout(x, p_hidden, dropout)
+
+    def drop(z, p, key, layer=None):
+        if masks is None:
+            return F.dropout(z, p, dropout)
+        return z * (masks[key] if layer is None else masks[key][layer])
+
+    x = drop(x, p_hidden, "embeddings")
     additive = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
     for n in range(cfg["num_hidden_layers"]):
         p = lambda name: w[f"roberta.encoder.layer.{n}.{name}"]
         lin = lambda z, name: F.linear(z, p(name + ".weight"), p(name + ".bias"))
         q, k, v = [lin(x, "attention.self." + s).view(b, t, heads, hd).transpose(1, 2) for s in ("query", "key", "value")]
         att = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + additive
-        att = F.dropout(att.softmax(dim=-1), p_attn, dropout)
+        att = drop(att.softmax(dim=-1), p_attn, "attention", n)
         y = (att @ v).transpose(1, 2).reshape(b, t, H)
-        y = F.dropout(lin(y, "attention.output.dense"), p_hidden, dropout)
+        y = drop(lin(y, "attention.output.dense"), p_hidden, "attention_output", n)
         x = F.layer_norm(x + y, (H,), p("attention.output.LayerNorm.weight"), p("attention.output.LayerNorm.bias"), eps)
         y = F.gelu(lin(x, "intermediate.dense"), approximate="none")
-        y = F.dropout(lin(y, "output.dense"), p_hidden, dropout)
+        y = drop(lin(y, "output.dense"), p_hidden, "output", n)
         x = F.layer_norm(x + y, (H,), p("output.LayerNorm.weight"), p("output.LayerNorm.bias"), eps)
     return x
 

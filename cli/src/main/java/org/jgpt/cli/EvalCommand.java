@@ -26,7 +26,11 @@ import org.jgpt.eval.WinogradTask;
 import org.jgpt.io.Json;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Model;
+import org.jgpt.train.ContrastiveData;
 import org.jgpt.train.MaskedLmEvaluation;
+import org.jgpt.train.Pooling;
+import org.jgpt.train.RetrievalEvaluation;
+import org.jgpt.train.SentenceEncoder;
 import org.jgpt.train.TrainableEncoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,12 +40,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
                 + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
-                + " winograd, coqa, summarize, translate, qa, classify; and masked-lm for encoders. The README describes each"
-                + " one's data format.")
+                + " winograd, coqa, summarize, translate, qa, classify; masked-lm and retrieval for encoders. The README"
+                + " describes each one's data format.")
 final class EvalCommand implements Callable<Integer> {
     private static final List<String> TASKS =
             List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify",
-                    "masked-lm");
+                    "masked-lm", "retrieval");
 
     private static final int MASKED_LM_BATCH = 8;
     private static final int MASKED_LM_WINDOW = 256;
@@ -112,6 +116,18 @@ final class EvalCommand implements Callable<Integer> {
             description = "masked-lm: the share of tokens masked (default: ${DEFAULT-VALUE}).")
     double maskRate;
 
+    @Option(names = "--fields", paramLabel = "QUERY,CANDIDATE", split = ",",
+            description = "retrieval: the JSONL fields of the query and of the text to retrieve (default: anchor,positive).")
+    List<String> fields = List.of();
+
+    @Option(names = "--candidates", paramLabel = "N", defaultValue = "1000",
+            description = "retrieval: the first N held-out pairs; each query ranks its text among their N (default: ${DEFAULT-VALUE}).")
+    int candidates;
+
+    @Option(names = "--pooling", paramLabel = "mean|cls",
+            description = "retrieval: pool this way instead of as the model's config.json says (e.g. a masked-LM encoder, which names none).")
+    String pooling;
+
     @Override
     public Integer call() throws Exception {
         String name = task.toLowerCase(Locale.ROOT);
@@ -120,6 +136,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (name.equals("masked-lm")) {
             print(maskedLm());
+            return 0;
+        }
+        if (name.equals("retrieval")) {
+            print(retrieval());
             return 0;
         }
         Detokenizer detok = Detokenizer.parse(detokenizer);
@@ -184,6 +204,32 @@ final class EvalCommand implements Callable<Integer> {
         metrics.put("windows", r.batches() * MASKED_LM_BATCH);
         metrics.put("window_tokens", window);
         return new EvalResult("masked-lm (" + masking + ", " + maskRate + ")", metrics, List.of());
+    }
+
+    /**
+     * retrieval: --data holds pairs (JSONL); the first --candidates of its held-out pairs (every 20th record, as
+     * training holds them out), each query ranking its own text among theirs.
+     */
+    private EvalResult retrieval() {
+        if (candidates < 1) throw new IllegalArgumentException("--candidates must be at least 1");
+        SentenceEncoder encoder = pooling == null ? SentenceEncoder.open(modelDir) : SentenceEncoder.open(modelDir, Pooling.parse(pooling));
+        List<ContrastiveData.Pair> heldOut = ContrastiveData.read(data, fields, true).heldOut();
+        if (heldOut.isEmpty()) throw new IllegalArgumentException(data + " has no held-out pairs (every 20th record)");
+        List<ContrastiveData.Pair> pairs = heldOut.subList(0, Math.min(candidates, heldOut.size()));
+        RetrievalEvaluation.Result r = RetrievalEvaluation.run(encoder, pairs);
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("top1_accuracy", r.top1());
+        metrics.put("top10_accuracy", r.top10());
+        metrics.put("mrr", r.meanReciprocalRank());
+        metrics.put("candidates", pairs.size());
+        List<Map<String, Object>> examples = new ArrayList<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            Map<String, Object> example = new LinkedHashMap<>();
+            example.put("query", pairs.get(i).anchor());
+            example.put("rank", r.ranks()[i]);
+            examples.add(example);
+        }
+        return new EvalResult("retrieval (" + encoder.pooling().key() + " pooling)", metrics, examples);
     }
 
     /** perplexity: a .jsonl file holds one document per record ("text"); any other file is one plain-text document. */

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class, ScoreCommand.class, ServeCommand.class,
                 PrepareCommand.class, TrainCommand.class,
                 EvalCommand.class, OverlapCommand.class,
-                FillMaskCommand.class, FinetuneCommand.class, ClassifyCommand.class,
+                FillMaskCommand.class, EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,6 +1,7 @@
 package org.jgpt.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +11,7 @@ import org.jgpt.io.Checkpoints;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
+import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.train.TokenDataset;
 import org.jgpt.train.TrainConfig;
 import org.jgpt.train.Trainer;
@@ -19,10 +21,12 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Pre-train on a corpus made by 'jgpt prepare': GPT-2 with the causal LM objective (clm), or a",
                 "RoBERTa encoder with a masked objective (mlm, wwm, span, each alone or with +sop or +nsp).",
+                "Or learn sentence embeddings from text: simcse (sentences), contrastive-pairs (JSONL pairs).",
                 "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
                 "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", description = "Prepared corpus directory (jgpt prepare).")
+    @Option(names = "--data", description = "Prepared corpus directory (jgpt prepare); for simcse a text file (a"
+            + " sentence a line) or JSONL, for contrastive-pairs JSONL.")
     Path data;
 
     @Option(names = "--out", required = true, description = "Run directory: checkpoints, metrics.csv, loss.png, and the latest model.")
@@ -31,17 +35,36 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run saved in --out (its own settings are used).")
     boolean resume;
 
-    @Option(names = "--init", defaultValue = "scratch", description = "'scratch' (GPT-2 initialisation) or a model directory to start from (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--init", defaultValue = "scratch", description = "'scratch' (GPT-2's or BERT's initialisation) or"
+            + " a model directory to start from: a GPT-2 for clm, an encoder for the others (default: ${DEFAULT-VALUE}).")
     String init;
 
     @Option(names = "--objective", defaultValue = "clm", description = "clm trains GPT-2; mlm (BERT/RoBERTa masking),"
             + " wwm (whole words), span (SpanBERT), alone or +sop (ALBERT's sentence order) or +nsp (BERT's next"
-            + " sentence), train a RoBERTa encoder (default: ${DEFAULT-VALUE}).")
+            + " sentence), train a RoBERTa encoder; simcse (unsupervised SimCSE) and contrastive-pairs"
+            + " (MultipleNegativesRankingLoss) train a sentence encoder (default: ${DEFAULT-VALUE}).")
     String objective;
 
     @Option(names = "--mask-rate", defaultValue = "0.15", description = "Share of tokens the masked objectives predict,"
             + " 80%% of them replaced by <mask>, 10%% by a random token, 10%% kept (default: ${DEFAULT-VALUE}).")
     double maskRate;
+
+    @Option(names = "--temperature", defaultValue = "0.05", description = "simcse, contrastive-pairs: the softmax"
+            + " temperature over cosine similarities, > 0 (default: ${DEFAULT-VALUE}; MultipleNegativesRankingLoss's"
+            + " scale 20).")
+    double temperature;
+
+    @Option(names = "--pooling", defaultValue = "mean", description = "simcse, contrastive-pairs: mean (over the"
+            + " tokens) or cls (the <s> output); saved in config.json for embed and serve (default: ${DEFAULT-VALUE}).")
+    String pooling;
+
+    @Option(names = "--fields", split = ",", paramLabel = "FIELD", description = "simcse, contrastive-pairs: the JSONL"
+            + " fields to read, one for simcse, two for pairs (default: text; anchor,positive).")
+    List<String> fields = List.of();
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "simcse, contrastive-pairs from scratch: the"
+            + " directory of the RoBERTa vocabulary (jgpt tokenizer train --roberta); with --init, the model's own.")
+    Path tokenizer;
 
     @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2; with a"
             + " masked objective, roberta-base.")
@@ -78,13 +101,26 @@ final class TrainCommand implements Callable<Integer> {
             trainer = Trainer.resume(out);
             System.err.printf("resuming %s at step %d of %d%n", out, trainer.step(), trainer.config().maxSteps());
         } else {
-            if (data == null) throw new IllegalArgumentException("--data is required (a directory made by jgpt prepare)");
+            if (data == null) throw new IllegalArgumentException("--data is required (a directory made by jgpt prepare,"
+                    + " or for simcse and contrastive-pairs a text or JSONL file)");
             TrainConfig config = new TrainConfig(data.toAbsolutePath().toString(), batch, seq, gradAccum, steps, lr, minLr,
                     warmup, weightDecay, !noDecayEmbeddings, beta1, beta2, gradClip, dropout, evalInterval, evalBatches,
-                    checkpointInterval, seed, objective, maskRate);
-            if (config.masked()) {
-                if (!"scratch".equals(init)) throw new IllegalArgumentException("--init: masked objectives start from scratch");
-                trainer = Trainer.start(config, encoderConfig(), out);
+                    checkpointInterval, seed, objective, maskRate, temperature, pooling, fields);
+            if (tokenizer != null && !(config.contrastive() && "scratch".equals(init))) {
+                throw new IllegalArgumentException("--tokenizer is for simcse and contrastive-pairs from scratch; "
+                        + (config.contrastive() ? "--init brings its own" : "a prepared corpus brings its own"));
+            }
+            if (config.trainsEncoder() && !"scratch".equals(init)) {
+                trainer = Trainer.startFrom(config, Path.of(init), out);
+            } else if (config.contrastive()) {
+                if (tokenizer == null) {
+                    throw new IllegalArgumentException(objective + " reads text: start from an encoder (--init DIR) or"
+                            + " give a RoBERTa vocabulary (--tokenizer DIR)");
+                }
+                GPT2Tokenizer vocabulary = GPT2Tokenizer.fromDirectory(tokenizer);
+                trainer = Trainer.start(config, encoderConfig(vocabulary.vocabSize()), vocabulary, out);
+            } else if (config.trainsEncoder()) {
+                trainer = Trainer.start(config, encoderConfig(corpusVocabulary()), out);
             } else if ("scratch".equals(init)) {
                 trainer = Trainer.start(config, modelConfig(), null, out);
             } else {
@@ -108,17 +144,20 @@ final class TrainCommand implements Callable<Integer> {
                 vocab - 1, vocab - 1);
     }
 
-    private EncoderConfig encoderConfig() throws Exception {
-        int vocab;
+    private int corpusVocabulary() throws Exception {
         try (TokenDataset corpus = TokenDataset.open(data, "train")) {
-            vocab = corpus.vocabSize();
+            return corpus.vocabSize();
         }
+    }
+
+    private EncoderConfig encoderConfig(int vocab) {
         if ("roberta-base".equals(preset)) return EncoderConfig.robertaBase(vocab);
-        if (preset != null) throw new IllegalArgumentException("--preset " + preset + " is a GPT; masked objectives take roberta-base");
+        if (preset != null) throw new IllegalArgumentException("--preset " + preset + " is a GPT; encoders take roberta-base");
         return EncoderConfig.roberta(vocab, seq, nEmbd, nLayer, nHead);
     }
 
     private static int train(Trainer trainer) throws Exception {
+        String accuracyName = trainer.accuracyName();
         System.err.printf(Locale.ROOT, "model: %,d parameters, %s%n", trainer.parameterCount(), trainer.describe());
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
@@ -146,7 +185,7 @@ final class TrainCommand implements Callable<Integer> {
                     if (Double.isNaN(accuracy)) {
                         System.err.printf(Locale.ROOT, "step %d | validation loss %.4f (perplexity %.2f)%n", step, loss, Math.exp(loss));
                     } else {
-                        System.err.printf(Locale.ROOT, "step %d | validation loss %.4f | masked-token accuracy %.4f%n", step, loss, accuracy);
+                        System.err.printf(Locale.ROOT, "step %d | validation loss %.4f | %s %.4f%n", step, loss, accuracyName, accuracy);
                     }
                 }
 

@@ -7,10 +7,12 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,8 @@ import org.jgpt.tokenizer.Tokenizer;
  *   <li>{@code POST /tokenize} ({@code {"content"}}) and {@code POST /detokenize} ({@code {"tokens"}}).</li>
  *   <li>{@code GET /health} and {@code GET /v1/models}.</li>
  * </ul>
+ * Or, for a sentence encoder ({@link #startEmbeddings}), {@code POST /v1/embeddings}: OpenAI's embeddings API, unit
+ * vectors as OpenAI's are, as JSON numbers or base64 float32; and the health and models endpoints.
  * Requests that use the model run one at a time, in arrival order. Bad requests get status 400 and OpenAI's error
  * shape, {@code {"error": {"message", "type"}}}.
  */
@@ -50,21 +54,26 @@ public final class Server implements AutoCloseable {
     private static final int MAX_SEQUENCES = 64;
     /** Most likely tokens a request may ask for per position ({@code logprobs}); OpenAI allows 5, vLLM 20. */
     private static final int MAX_LOGPROBS = 20;
+    /** Texts one embeddings request may hold, as OpenAI's limit. */
+    private static final int MAX_INPUTS = 2048;
 
     private final HttpServer http;
     private final ExecutorService handlers;
+    // the language model's parts, null when serving a sentence encoder
     private final Tokenizer tokenizer;
     private final Generator generator;
     private final Scorer scorer;
+    private final Embedder embedder; // a sentence encoder, or null when serving a language model
     private final String modelName;
     private final ReentrantLock modelLock = new ReentrantLock(true);
     private final AtomicLong completionIds = new AtomicLong();
 
-    private Server(HttpServer http, GPT2Model model, Tokenizer tokenizer, String modelName) {
+    private Server(HttpServer http, GPT2Model model, Tokenizer tokenizer, Embedder embedder, String modelName) {
         this.http = http;
         this.tokenizer = tokenizer;
-        this.generator = new Generator(model, tokenizer);
-        this.scorer = new Scorer(model);
+        this.generator = model == null ? null : new Generator(model, tokenizer);
+        this.scorer = model == null ? null : new Scorer(model);
+        this.embedder = embedder;
         this.modelName = modelName;
         this.handlers = Executors.newFixedThreadPool(HANDLER_THREADS, Thread.ofPlatform().daemon().name("jgpt-http-", 1).factory());
         http.setExecutor(handlers);
@@ -74,7 +83,14 @@ public final class Server implements AutoCloseable {
     /** Starts serving {@code model} on {@code address} (port 0 picks a free port; see {@link #port()}). */
     public static Server start(GPT2Model model, Tokenizer tokenizer, String modelName, InetSocketAddress address)
             throws IOException {
-        Server server = new Server(HttpServer.create(address, 0), model, tokenizer, modelName);
+        Server server = new Server(HttpServer.create(address, 0), model, tokenizer, null, modelName);
+        server.http.start();
+        return server;
+    }
+
+    /** Starts serving a sentence encoder's {@code POST /v1/embeddings} on {@code address}. */
+    public static Server startEmbeddings(Embedder embedder, String modelName, InetSocketAddress address) throws IOException {
+        Server server = new Server(HttpServer.create(address, 0), null, null, embedder, modelName);
         server.http.start();
         return server;
     }
@@ -133,12 +149,22 @@ public final class Server implements AutoCloseable {
             case "/v1/score" -> new Endpoint("POST", e -> sendJson(e, 200, score(new Fields(readBody(e)))));
             case "/tokenize" -> new Endpoint("POST", e -> sendJson(e, 200, tokenize(new Fields(readBody(e)))));
             case "/detokenize" -> new Endpoint("POST", e -> sendJson(e, 200, detokenize(new Fields(readBody(e)))));
+            case "/v1/embeddings" -> new Endpoint("POST", e -> sendJson(e, 200, embeddings(new Fields(readBody(e)))));
             default -> throw new HttpError(404, "no such endpoint: " + path);
         };
         String method = exchange.getRequestMethod();
         if (!method.equals(endpoint.method())) {
             exchange.getResponseHeaders().set("Allow", endpoint.method());
             throw new HttpError(405, path + " takes " + endpoint.method() + ", not " + method);
+        }
+        boolean forEmbedder = path.equals("/v1/embeddings");
+        boolean forLanguageModel = !forEmbedder && !path.equals("/health") && !path.equals("/v1/models");
+        if (forEmbedder && embedder == null) {
+            throw new HttpError(400, "the model " + modelName + " generates text and has no embeddings: /v1/embeddings"
+                    + " needs a sentence encoder (jgpt train --objective simcse or contrastive-pairs)");
+        }
+        if (forLanguageModel && generator == null) {
+            throw new HttpError(400, "the model " + modelName + " is a sentence encoder: it answers /v1/embeddings, not " + path);
         }
         endpoint.action().answer(exchange);
     }
@@ -376,6 +402,72 @@ public final class Server implements AutoCloseable {
         result.put("nll", score.nll());
         result.put("perplexity", score.perplexity());
         return result;
+    }
+
+    /** OpenAI's embeddings API: {@code input} a string or a list of them; unit vectors, as floats or base64. */
+    private Map<String, Object> embeddings(Fields request) {
+        List<String> inputs = request.strings("input", null);
+        if (inputs == null) throw new IllegalArgumentException("'input' is required");
+        if (inputs.isEmpty()) throw new IllegalArgumentException("'input' is an empty list");
+        if (inputs.size() > MAX_INPUTS) {
+            throw new IllegalArgumentException("'input' holds " + inputs.size() + " texts, more than " + MAX_INPUTS);
+        }
+        String format = request.has("encoding_format") ? request.string("encoding_format") : "float";
+        if (!format.equals("float") && !format.equals("base64")) {
+            throw new IllegalArgumentException("'encoding_format' must be float or base64, not " + format);
+        }
+        request.ignore("model", "user");
+        request.rejectOthers();
+        List<Embedder.Embedding> embeddings;
+        modelLock.lock();
+        try {
+            embeddings = embedder.embed(inputs);
+        } finally {
+            modelLock.unlock();
+        }
+        List<Map<String, Object>> data = new ArrayList<>();
+        long tokens = 0;
+        for (int i = 0; i < embeddings.size(); i++) {
+            float[] unit = unit(embeddings.get(i).vector());
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("object", "embedding");
+            item.put("index", i);
+            item.put("embedding", format.equals("base64") ? base64(unit) : shortestDecimals(unit));
+            data.add(item);
+            tokens += embeddings.get(i).tokens();
+        }
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("prompt_tokens", tokens);
+        usage.put("total_tokens", tokens);
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("object", "list");
+        response.put("data", data);
+        response.put("model", modelName);
+        response.put("usage", usage);
+        return response;
+    }
+
+    private static float[] unit(float[] v) {
+        double norm = 0;
+        for (float x : v) norm += (double) x * x;
+        float scale = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
+        float[] u = new float[v.length];
+        for (int i = 0; i < v.length; i++) u[i] = v[i] * scale;
+        return u;
+    }
+
+    /** Each float as the shortest decimal that reads back to it (a double holding it would print 17 digits). */
+    private static double[] shortestDecimals(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = Double.parseDouble(Float.toString(v[i]));
+        return d;
+    }
+
+    /** OpenAI's base64 form: the little-endian float32 bytes. */
+    private static String base64(float[] v) {
+        ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) bytes.putFloat(x);
+        return Base64.getEncoder().encodeToString(bytes.array());
     }
 
     private Map<String, Object> tokenize(Fields request) {

@@ -247,6 +247,7 @@ class ServerTest {
                 post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 1, \"stream\": true}"));
         assertError(400, "scoring needs 2", post("/v1/score", "{\"text\": \"a\"}"));
         assertError(404, "no such endpoint", post("/v2/completions", "{}"));
+        assertError(400, "generates text and has no embeddings", post("/v1/embeddings", "{\"input\": \"a\"}"));
         assertError(405, "takes POST", get("/v1/completions"));
     }
 

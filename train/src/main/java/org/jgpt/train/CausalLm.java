@@ -68,6 +68,11 @@ final class CausalLm implements Objective {
     }
 
     @Override
+    public String accuracyName() {
+        return "no accuracy"; // validation reports the loss alone
+    }
+
+    @Override
     public void saveModel(Path dir) throws IOException {
         Checkpoints.save(model.weights(), dir, DType.F32);
     }

@@ -33,7 +33,8 @@ final class MaskedLm implements Objective {
             EncoderBatches.PairTask pairs = parts.length == 2 ? PAIRS.get(parts[1]) : null;
             if (masking == null || parts.length > 2 || (parts.length == 2 && pairs == null)) {
                 throw new IllegalArgumentException("unknown objective '" + objective
-                        + "': choose clm, mlm, wwm or span, the last three alone or with +sop or +nsp (e.g. mlm+sop)");
+                        + "': choose clm, mlm, wwm or span (the last three alone or with +sop or +nsp, e.g. mlm+sop),"
+                        + " simcse or contrastive-pairs");
             }
             return new Name(masking, pairs);
         }
@@ -134,6 +135,11 @@ final class MaskedLm implements Objective {
             predicted += model.maskedLmCount();
         }
         return Optional.of(new Validation(loss / count, predicted == 0 ? Double.NaN : (double) correct / predicted));
+    }
+
+    @Override
+    public String accuracyName() {
+        return "masked-token accuracy";
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.jgpt.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.jgpt.model.EncoderConfig;
 
 /**
@@ -31,7 +32,7 @@ public final class MaskedLmEvaluation {
             throw new IllegalArgumentException("masking must be mlm, wwm or span, not '" + masking + "'");
         }
         TrainConfig config = new TrainConfig(data.toString(), batch, seqLen, 1, 1, 0, 0, 0, 0, false, 0.9, 0.999, 0, 0,
-                0, batches, 0, seed, masking, maskRate);
+                0, batches, 0, seed, masking, maskRate, 0.05, "mean", List.of());
         try (TokenDataset train = TokenDataset.open(data, "train"); TokenDataset val = TokenDataset.open(data, "val")) {
             if (val.size() <= seqLen) throw new IllegalArgumentException(data + " has no validation split longer than " + seqLen + " tokens");
             MaskedLm objective = new MaskedLm(encoder, config, train, val, TokenDataset.tokenizer(data));

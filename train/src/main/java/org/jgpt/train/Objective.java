@@ -11,7 +11,7 @@ import java.util.Optional;
  * sees the same batches, masks and dropout as one never stopped.
  */
 interface Objective {
-    /** Validation figures; {@code accuracy} is the masked-token accuracy, NaN for the causal LM. */
+    /** Validation figures; {@code accuracy} is what {@link #accuracyName} says, NaN for the causal LM. */
     record Validation(double loss, double accuracy) {}
 
     List<Parameter> parameters();
@@ -24,6 +24,9 @@ interface Objective {
 
     /** Dropout off, over the first {@code batches} batches of the validation split; empty if it has none. */
     Optional<Validation> validate(int batches);
+
+    /** What the validation's accuracy measures, in words (e.g. "masked-token accuracy"). */
+    String accuracyName();
 
     /** Writes the model in Hugging Face's layout (config.json, model.safetensors). */
     void saveModel(Path dir) throws IOException;

@@ -1,20 +1,25 @@
 package org.jgpt.train;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Everything a training run is, besides the model's own config: nanoGPT's knobs with GPT-2's defaults. Saved in each
  * checkpoint, so that {@code --resume} continues with exactly the same run.
  *
- * @param data          a directory made by {@code jgpt prepare}
+ * @param data          a directory made by {@code jgpt prepare}; for the contrastive objectives, a text or JSONL file
  * @param gradAccum     micro-batches per optimizer step
  * @param decayEmbeddings whether weight decay applies to wte and wpe as well as the other matrices
  * @param evalInterval  steps between validation losses (0: only at the end)
  * @param evalBatches   validation batches per evaluation (at most the whole validation split)
  * @param checkpointInterval steps between checkpoints (0: only at the end)
- * @param objective     "clm" (GPT-2), or an encoder's masked objective: mlm, wwm, span, alone or +sop or +nsp
+ * @param objective     "clm" (GPT-2), or an encoder's: a masked objective (mlm, wwm, span, alone or +sop or +nsp),
+ *                      or a contrastive one (simcse, contrastive-pairs)
  * @param maskRate      the share of tokens the masked objectives predict
+ * @param temperature   the contrastive objectives' softmax temperature over cosine similarities
+ * @param pooling       how the contrastive objectives pool a sequence: "mean" or "cls" ({@link Pooling})
+ * @param fields        the JSON fields the contrastive objectives read; empty for {@link ContrastiveData}'s defaults
  */
 public record TrainConfig(
         String data,
@@ -36,7 +41,10 @@ public record TrainConfig(
         int checkpointInterval,
         long seed,
         String objective,
-        double maskRate) {
+        double maskRate,
+        double temperature,
+        String pooling,
+        List<String> fields) {
 
     public TrainConfig {
         if (batchSize <= 0 || seqLen <= 0 || gradAccum <= 0 || maxSteps <= 0) {
@@ -44,17 +52,29 @@ public record TrainConfig(
         }
         if (dropout < 0 || dropout >= 1) throw new IllegalArgumentException("dropout must be in [0, 1): " + dropout);
         if (!(maskRate > 0 && maskRate < 1)) throw new IllegalArgumentException("masking rate must be in (0, 1): " + maskRate);
-        MaskedLm.Name.parse(objective);
+        if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be positive: " + temperature);
+        Pooling.parse(pooling);
+        fields = List.copyOf(fields);
+        boolean contrastive = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
+        if (!contrastive) MaskedLm.Name.parse(objective);
+        if (!contrastive && !fields.isEmpty()) {
+            throw new IllegalArgumentException("fields apply to the contrastive objectives, not " + objective);
+        }
     }
 
     /** Whether the objective trains an encoder rather than GPT-2. */
-    public boolean masked() {
+    public boolean trainsEncoder() {
         return !objective.equals("clm");
     }
 
-    /** Tokens per optimizer step. */
+    /** Whether the objective is simcse or contrastive-pairs, which read text rather than a prepared corpus. */
+    public boolean contrastive() {
+        return objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
+    }
+
+    /** Tokens per optimizer step, padding included (a contrastive record is two sequences). */
     public long tokensPerStep() {
-        return (long) batchSize * seqLen * gradAccum;
+        return (long) batchSize * seqLen * gradAccum * (contrastive() ? 2 : 1);
     }
 
     LearningRateSchedule schedule() {
@@ -87,6 +107,9 @@ public record TrainConfig(
         map.put("seed", seed);
         map.put("objective", objective);
         map.put("mask_rate", maskRate);
+        map.put("temperature", temperature);
+        map.put("pooling", pooling);
+        map.put("fields", fields);
         return map;
     }
 
@@ -98,7 +121,11 @@ public record TrainConfig(
                 number(map, "grad_clip"), number(map, "dropout"), integer(map, "eval_interval"),
                 integer(map, "eval_batches"), integer(map, "checkpoint_interval"), ((Number) map.get("seed")).longValue(),
                 (String) map.getOrDefault("objective", "clm"), // runs saved before the masked objectives
-                map.containsKey("mask_rate") ? number(map, "mask_rate") : 0.15);
+                map.containsKey("mask_rate") ? number(map, "mask_rate") : 0.15,
+                // runs saved before the contrastive objectives
+                map.containsKey("temperature") ? number(map, "temperature") : 0.05,
+                (String) map.getOrDefault("pooling", "mean"),
+                map.containsKey("fields") ? ((List<?>) map.get("fields")).stream().map(String.class::cast).toList() : List.of());
     }
 
     private static int integer(Map<String, Object> map, String key) {

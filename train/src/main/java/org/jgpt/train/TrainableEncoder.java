@@ -25,8 +25,8 @@ import org.jgpt.model.EncoderConfig;
  * classifier. One activation buffer per role for a fixed batch shape, as {@link TrainableGPT2}.
  *
  * <p>Matrices are kept in Conv1D's [in, out] layout, q, k and v side by side, so the blocks are GPT's; {@link #save}
- * and {@link #load} translate to Hugging Face's RobertaForMaskedLM / RobertaForSequenceClassification tensors
- * (nn.Linear's [out, in], separate query, key and value).
+ * and {@link #load} translate to Hugging Face's RobertaForMaskedLM / RobertaForSequenceClassification / RobertaModel
+ * tensors (nn.Linear's [out, in], separate query, key and value).
  */
 public final class TrainableEncoder {
     /** Labels at ignored positions, as in Hugging Face's collators; any negative label is ignored. */
@@ -48,6 +48,11 @@ public final class TrainableEncoder {
         /** Masked LM plus a two-way sentence-pair head (sentence order or next sentence). */
         public static Heads maskedLmAndSentencePairs() {
             return new Heads(true, "sop_classifier", 2);
+        }
+
+        /** The encoder alone, RobertaModel: sentence embeddings (contrastive objectives, embed). */
+        public static Heads none() {
+            return new Heads(false, null, 0);
         }
 
         /** RobertaForSequenceClassification's head over {@code classes} labels. */
@@ -96,8 +101,15 @@ public final class TrainableEncoder {
     private float lastSentenceLoss;
     private boolean mlmActive;
     private boolean sentenceActive;
+    private boolean encoded; // the last forward was encode(), for backwardFromOutput
 
     public TrainableEncoder(EncoderConfig config, Heads heads, int batch, int seqLen, float dropout) {
+        this(config, heads, batch, seqLen, dropout, null);
+    }
+
+    /** With {@code shared} (by name), the parameters are those of another encoder of the same config and heads. */
+    private TrainableEncoder(EncoderConfig config, Heads heads, int batch, int seqLen, float dropout,
+                             Map<String, Parameter> shared) {
         if (seqLen > config.maxLength()) {
             throw new IllegalArgumentException("sequence length " + seqLen + " exceeds the encoder's " + config.maxLength());
         }
@@ -109,31 +121,36 @@ public final class TrainableEncoder {
         this.dropout = dropout;
         int c = config.hiddenSize();
         int v = config.vocabSize();
-        word = add(new Parameter("roberta.embeddings.word_embeddings.weight", v, c));
-        position = add(new Parameter("roberta.embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), c));
-        tokenType = add(new Parameter("roberta.embeddings.token_type_embeddings.weight", config.typeVocabSize(), c));
-        embLnWeight = add(new Parameter("roberta.embeddings.LayerNorm.weight", c));
-        embLnBias = add(new Parameter("roberta.embeddings.LayerNorm.bias", c));
+        TransformerBlock.Parameters add = (name, shape) -> {
+            Parameter p = shared == null ? new Parameter(name, shape) : shared.get(name);
+            parameters.add(p);
+            return p;
+        };
+        word = add.get("roberta.embeddings.word_embeddings.weight", v, c);
+        position = add.get("roberta.embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), c);
+        tokenType = add.get("roberta.embeddings.token_type_embeddings.weight", config.typeVocabSize(), c);
+        embLnWeight = add.get("roberta.embeddings.LayerNorm.weight", c);
+        embLnBias = add.get("roberta.embeddings.LayerNorm.bias", c);
         stack = new TransformerBlock.Stack(batch, seqLen, c, config.numHeads(), config.intermediateSize(),
                 config.layerNormEps(), dropout, true, config.exactGelu());
         blocks = new TransformerBlock[config.numLayers()];
         float scale = (float) (1.0 / Math.sqrt(config.headDim()));
-        for (int l = 0; l < blocks.length; l++) blocks[l] = new TransformerBlock(l, stack, scale, this::add);
+        for (int l = 0; l < blocks.length; l++) blocks[l] = new TransformerBlock(l, stack, scale, add);
         if (heads.maskedLm()) {
-            mlmDense = add(new Parameter("lm_head.dense.weight", c, c));
-            mlmDenseBias = add(new Parameter("lm_head.dense.bias", c));
-            mlmLnWeight = add(new Parameter("lm_head.layer_norm.weight", c));
-            mlmLnBias = add(new Parameter("lm_head.layer_norm.bias", c));
-            mlmBias = add(new Parameter("lm_head.bias", v));
+            mlmDense = add.get("lm_head.dense.weight", c, c);
+            mlmDenseBias = add.get("lm_head.dense.bias", c);
+            mlmLnWeight = add.get("lm_head.layer_norm.weight", c);
+            mlmLnBias = add.get("lm_head.layer_norm.bias", c);
+            mlmBias = add.get("lm_head.bias", v);
         } else {
             mlmDense = mlmDenseBias = mlmLnWeight = mlmLnBias = mlmBias = null;
         }
         String s = heads.sentenceHead();
         if (s != null) {
-            sentDense = add(new Parameter(s + ".dense.weight", c, c));
-            sentDenseBias = add(new Parameter(s + ".dense.bias", c));
-            sentOut = add(new Parameter(s + ".out_proj.weight", c, heads.sentenceClasses()));
-            sentOutBias = add(new Parameter(s + ".out_proj.bias", heads.sentenceClasses()));
+            sentDense = add.get(s + ".dense.weight", c, c);
+            sentDenseBias = add.get(s + ".dense.bias", c);
+            sentOut = add.get(s + ".out_proj.weight", c, heads.sentenceClasses());
+            sentOutBias = add.get(s + ".out_proj.bias", heads.sentenceClasses());
         } else {
             sentDense = sentDenseBias = sentOut = sentOutBias = null;
         }
@@ -190,13 +207,31 @@ public final class TrainableEncoder {
         Path configJson = requireEncoder(dir);
         TrainableEncoder model = new TrainableEncoder(EncoderConfig.load(configJson), heads, batch, seqLen, dropout);
         model.initialize(seed);
-        List<String> missing = model.load(dir);
+        model.loadPretrained(dir, freshSentenceHead);
+        return model;
+    }
+
+    /**
+     * Reads every tensor of this model from the encoder saved in {@code dir}; an error names one it lacks, unless
+     * {@code freshSentenceHead} and that is the sentence head's, which then keeps its values.
+     */
+    public void loadPretrained(Path dir, boolean freshSentenceHead) {
+        List<String> missing = load(dir);
         if (freshSentenceHead && heads.sentenceHead() != null) missing.removeIf(n -> n.startsWith(heads.sentenceHead() + "."));
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException(dir + "/model.safetensors lacks " + missing.size() + " tensors, e.g. "
                     + missing.getFirst() + (missing.getFirst().startsWith("lm_head.") ? " (it has no masked-LM head)" : ""));
         }
-        return model;
+    }
+
+    /**
+     * An encoder of another batch shape over this one's parameters (values and gradients shared, activations its
+     * own): for inference on sequences of different lengths without a copy of the weights.
+     */
+    public TrainableEncoder reshaped(int batch, int seqLen, float dropout) {
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        for (Parameter p : parameters) byName.put(p.name(), p);
+        return new TrainableEncoder(config, heads, batch, seqLen, dropout, byName);
     }
 
     /** {@code dir}'s config.json, if it describes an encoder; else an error that says what is needed. */
@@ -208,11 +243,6 @@ public final class TrainableEncoder {
                     + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
         }
         return configJson;
-    }
-
-    private Parameter add(Parameter p) {
-        parameters.add(p);
-        return p;
     }
 
     /** BERT's initialisation: N(0, 0.02) matrices and embeddings, zero biases, unit LayerNorm gains. */
@@ -328,12 +358,34 @@ public final class TrainableEncoder {
         return residual[blocks.length];
     }
 
+    /**
+     * The encoder alone over {@code inputs}, no head: its output [batch × seqLen, hidden] (a live view), with
+     * dropout when {@code training}. Keeps what {@link #backwardFromOutput} needs.
+     */
+    public float[] encode(int[] inputs, int[] lengths, boolean training, long dropoutSeed) {
+        runEncoder(inputs, lengths, training, dropoutSeed);
+        mlmActive = false;
+        sentenceActive = false;
+        lastLoss = Float.NaN;
+        encoded = true;
+        return residual[blocks.length];
+    }
+
+    /** Accumulates into each parameter's gradient that of the last {@link #encode}, given its output's gradient. */
+    public void backwardFromOutput(float[] dOutput) {
+        if (!encoded) throw new IllegalStateException("backwardFromOutput() needs an encode() first");
+        System.arraycopy(dOutput, 0, stack.dResidual, 0, rows * config.hiddenSize());
+        encoderBackward();
+        encoded = false;
+    }
+
     private void requireHead(boolean present, String what) {
         if (!present) throw new IllegalStateException("this encoder has no " + what);
     }
 
     private float run(int[] inputs, int[] lengthsIn, int[] mlmLabels, int[] sentenceLabels, boolean training, long seed) {
         runEncoder(inputs, lengthsIn, training, seed);
+        encoded = false;
         lastMlmLoss = 0f;
         lastSentenceLoss = 0f;
         mlmActive = false;
@@ -450,12 +502,19 @@ public final class TrainableEncoder {
     /** Accumulates into each parameter's gradient that of {@code lossScale} × the last forward's loss. */
     public void backward(float lossScale) {
         if (Float.isNaN(lastLoss)) throw new IllegalStateException("backward() needs a forward() first");
-        int c = config.hiddenSize();
-        int n = rows * c;
         float[] dOut = stack.dResidual;
         Arrays.fill(dOut, 0f);
         if (mlmActive) maskedLmBackward(dOut, lossScale);
         if (sentenceActive) sentenceHeadBackward(dOut, lossScale);
+        encoderBackward();
+        lastLoss = Float.NaN;
+    }
+
+    /** From the stack's dResidual, the gradient of the encoder's output, to every encoder parameter's. */
+    private void encoderBackward() {
+        int c = config.hiddenSize();
+        int n = rows * c;
+        float[] dOut = stack.dResidual;
         for (int l = blocks.length - 1; l >= 0; l--) blocks[l].backward(residual[l]);
         if (stack.training) Backprop.applyMask(dOut, embMask, n);
         float[] dEmbeddings = stack.dC;
@@ -471,7 +530,6 @@ public final class TrainableEncoder {
             if (positions[r] != pad) for (int i = 0; i < c; i++) dPosition[positions[r] * c + i] += dEmbeddings[o + i];
             for (int i = 0; i < c; i++) dType[i] += dEmbeddings[o + i];
         }
-        lastLoss = Float.NaN;
     }
 
     private void maskedLmBackward(float[] dOut, float lossScale) {
@@ -598,7 +656,8 @@ public final class TrainableEncoder {
 
     /** The architecture that transformers builds from what {@link #save} writes. */
     public String architecture() {
-        return heads.maskedLm() ? "RobertaForMaskedLM" : "RobertaForSequenceClassification";
+        if (heads.maskedLm()) return "RobertaForMaskedLM";
+        return heads.sentenceHead() != null ? "RobertaForSequenceClassification" : "RobertaModel";
     }
 
     /**

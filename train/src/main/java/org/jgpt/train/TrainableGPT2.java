@@ -66,7 +66,7 @@ public final class TrainableGPT2 {
         for (int l = 0; l < blocks.length; l++) {
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(config.headDim())) : 1f;
             blocks[l] = new TransformerBlock(l, stack, config.scaleAttnByInverseLayerIdx() ? scale / (l + 1) : scale,
-                    this::add);
+                    (name, shape) -> add(new Parameter(name, shape)));
         }
         lnFWeight = gpt1 ? null : add(new Parameter("ln_f.weight", c)); // GPT-1 has no final LayerNorm
         lnFBias = gpt1 ? null : add(new Parameter("ln_f.bias", c));

@@ -10,7 +10,8 @@ import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 
 /**
- * The pre-training loop, nanoGPT's, top to bottom, for GPT-2's causal LM or an encoder's masked objectives: for each step, accumulate gradients over micro-batches, clip, take
+ * The pre-training loop, nanoGPT's, top to bottom, for GPT-2's causal LM or an encoder's masked or contrastive
+ * objectives: for each step, accumulate gradients over micro-batches, clip, take
  * an AdamW step at the scheduled rate, log; validate and checkpoint at intervals. A run resumed from a checkpoint
  * gives the same losses as one that was never interrupted (for the same thread count).
  */
@@ -19,7 +20,7 @@ public final class Trainer implements AutoCloseable {
     public interface Listener {
         default void onStep(StepMetrics metrics) {}
 
-        /** {@code accuracy}: the masked-token accuracy of masked objectives, NaN for the causal LM. */
+        /** {@code accuracy}: what {@link Trainer#accuracyName} says; NaN for the causal LM. */
         default void onValidation(int step, double loss, double accuracy) {}
 
         default void onCheckpoint(int step, Path checkpoint) {}
@@ -31,27 +32,35 @@ public final class Trainer implements AutoCloseable {
 
     private final TrainConfig config;
     private final Path outDir;
-    private final TokenDataset train;
+    private final TokenDataset train; // null for the contrastive objectives, which read text
     private final TokenDataset val;
     private final GPT2Tokenizer tokenizer;
     private final Objective objective;
     private final AdamW optimizer;
     private int step;
 
-    /** {@code modelConfig} is a GPT2Config for the causal LM, an EncoderConfig for the masked objectives. */
-    private Trainer(TrainConfig config, Object modelConfig, Path outDir) throws IOException {
+    /**
+     * {@code modelConfig} is a GPT2Config for the causal LM, an EncoderConfig for the encoder objectives.
+     * {@code textTokenizer} reads the contrastive objectives' text; the others take their prepared corpus's.
+     */
+    private Trainer(TrainConfig config, Object modelConfig, GPT2Tokenizer textTokenizer, Path outDir) throws IOException {
         this.config = config;
         this.outDir = outDir;
         Path data = Path.of(config.data());
-        this.train = TokenDataset.open(data, "train");
-        this.val = TokenDataset.open(data, "val");
-        this.tokenizer = TokenDataset.tokenizer(data);
+        boolean contrastive = config.contrastive();
+        if (contrastive && textTokenizer == null) {
+            throw new IllegalArgumentException(config.objective() + " needs a tokenizer: start from a saved encoder or give one");
+        }
+        this.train = contrastive ? null : TokenDataset.open(data, "train");
+        this.val = contrastive ? null : TokenDataset.open(data, "val");
+        this.tokenizer = contrastive ? textTokenizer : TokenDataset.tokenizer(data);
         try {
             this.objective = switch (modelConfig) {
-                case GPT2Config gpt when !config.masked() -> new CausalLm(gpt, config, train, val);
-                case EncoderConfig encoder when config.masked() -> new MaskedLm(encoder, config, train, val, tokenizer);
+                case GPT2Config gpt when !config.trainsEncoder() -> new CausalLm(gpt, config, train, val);
+                case EncoderConfig encoder when contrastive -> new Contrastive(encoder, config, tokenizer);
+                case EncoderConfig encoder when config.trainsEncoder() -> new MaskedLm(encoder, config, train, val, tokenizer);
                 default -> throw new IllegalArgumentException("objective " + config.objective() + " does not train a "
-                        + (config.masked() ? "GPT" : "encoder"));
+                        + (config.trainsEncoder() ? "GPT" : "encoder"));
             };
         } catch (RuntimeException e) {
             close();
@@ -62,7 +71,7 @@ public final class Trainer implements AutoCloseable {
 
     /** A new run of GPT-2's causal LM from GPT-2's initialisation, or from {@code init} weights when given. */
     public static Trainer start(TrainConfig config, GPT2Config modelConfig, GPT2Weights init, Path outDir) throws IOException {
-        Trainer trainer = create(config, modelConfig, outDir);
+        Trainer trainer = create(config, modelConfig, null, outDir);
         if (init == null) trainer.objective.initialize(config.seed());
         else ((CausalLm) trainer.objective).model().load(init);
         return trainer;
@@ -70,16 +79,45 @@ public final class Trainer implements AutoCloseable {
 
     /** A new run of an encoder on a masked objective, from BERT's initialisation. */
     public static Trainer start(TrainConfig config, EncoderConfig modelConfig, Path outDir) throws IOException {
-        Trainer trainer = create(config, modelConfig, outDir);
+        return start(config, modelConfig, null, outDir);
+    }
+
+    /**
+     * A new run of an encoder from BERT's initialisation; {@code tokenizer} reads a contrastive objective's text
+     * (null for the masked objectives, which take their corpus's).
+     */
+    public static Trainer start(TrainConfig config, EncoderConfig modelConfig, GPT2Tokenizer tokenizer, Path outDir)
+            throws IOException {
+        Trainer trainer = create(config, modelConfig, tokenizer, outDir);
         trainer.objective.initialize(config.seed());
         return trainer;
     }
 
-    private static Trainer create(TrainConfig config, Object modelConfig, Path outDir) throws IOException {
+    /**
+     * A new run of an encoder from the one saved in {@code init}: its config and weights, and for a contrastive
+     * objective its tokenizer. A masked objective needs the masked-LM head there; a sentence-pair head it lacks
+     * starts from BERT's initialisation, and heads the objective does not use are left out.
+     */
+    public static Trainer startFrom(TrainConfig config, Path init, Path outDir) throws IOException {
+        if (!config.trainsEncoder()) throw new IllegalArgumentException("startFrom() starts encoders; GPT-2 starts from its weights");
+        EncoderConfig modelConfig = EncoderConfig.load(TrainableEncoder.requireEncoder(init));
+        Trainer trainer = create(config, modelConfig, config.contrastive() ? GPT2Tokenizer.fromDirectory(init) : null, outDir);
+        try {
+            trainer.objective.initialize(config.seed());
+            trainer.encoder().loadPretrained(init, true);
+        } catch (RuntimeException e) {
+            trainer.close();
+            throw e;
+        }
+        return trainer;
+    }
+
+    private static Trainer create(TrainConfig config, Object modelConfig, GPT2Tokenizer tokenizer, Path outDir)
+            throws IOException {
         if (TrainingCheckpoint.latest(outDir).isPresent()) {
             throw new IOException(outDir + " already holds checkpoints: pass --resume to continue that run, or choose another --out");
         }
-        return new Trainer(config, modelConfig, outDir);
+        return new Trainer(config, modelConfig, tokenizer, outDir);
     }
 
     /** Continues the run saved in {@code outDir}'s latest checkpoint. */
@@ -88,8 +126,9 @@ public final class Trainer implements AutoCloseable {
                 .orElseThrow(() -> new IOException("no checkpoint to resume in " + outDir));
         TrainingCheckpoint.State state = TrainingCheckpoint.readState(checkpoint);
         Path json = checkpoint.resolve("config.json");
-        Object modelConfig = state.config().masked() ? EncoderConfig.load(json) : GPT2Config.load(json);
-        Trainer trainer = new Trainer(state.config(), modelConfig, outDir);
+        Object modelConfig = state.config().trainsEncoder() ? EncoderConfig.load(json) : GPT2Config.load(json);
+        GPT2Tokenizer textTokenizer = state.config().contrastive() ? GPT2Tokenizer.fromDirectory(checkpoint) : null;
+        Trainer trainer = new Trainer(state.config(), modelConfig, textTokenizer, outDir);
         TrainingCheckpoint.restore(checkpoint, trainer.objective, trainer.optimizer);
         trainer.step = state.step();
         return trainer;
@@ -107,13 +146,21 @@ public final class Trainer implements AutoCloseable {
 
     /** The encoder being trained; an error for the causal LM. */
     public TrainableEncoder encoder() {
-        if (objective instanceof MaskedLm masked) return masked.model();
-        throw new IllegalStateException("this run trains GPT-2");
+        return switch (objective) {
+            case MaskedLm masked -> masked.model();
+            case Contrastive contrastive -> contrastive.model();
+            default -> throw new IllegalStateException("this run trains GPT-2");
+        };
     }
 
     /** Parameters being trained. */
     public long parameterCount() {
         return objective.parameters().stream().mapToLong(p -> p.value().length).sum();
+    }
+
+    /** What the validation's accuracy measures, in words. */
+    public String accuracyName() {
+        return objective.accuracyName();
     }
 
     /** The model's configuration and the objective, in words. */
@@ -194,7 +241,7 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        train.close();
-        val.close();
+        if (train != null) train.close();
+        if (val != null) val.close();
     }
 }

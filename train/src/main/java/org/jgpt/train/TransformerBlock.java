@@ -1,7 +1,6 @@
 package org.jgpt.train;
 
 import java.util.Arrays;
-import java.util.function.Consumer;
 import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
 import org.jgpt.kernel.Matmul;
@@ -58,30 +57,31 @@ final class TransformerBlock {
     private final float[] residualMid, ln2, ln2Mean, ln2Rstd, hidden, hiddenGelu, mlpOut, mlpMask;
     private final float[] sum1, sum2; // post-LN: the sums before ln_1 and ln_2
 
-    /** Block {@code layer} of the stack; each new parameter is handed to {@code register}. */
-    TransformerBlock(int layer, Stack stack, float attentionScale, Consumer<Parameter> register) {
+    /** Where a block's parameters come from: new ones, or another model's of the same names and shapes (shared). */
+    interface Parameters {
+        Parameter get(String name, long... shape);
+    }
+
+    /** Block {@code layer} of the stack, its parameters taken from {@code parameters}. */
+    TransformerBlock(int layer, Stack stack, float attentionScale, Parameters parameters) {
         this.stack = stack;
         this.attentionScale = attentionScale;
         int c = stack.dim;
         int inner = stack.inner;
         int rows = stack.rows;
         String p = "h." + layer + ".";
-        ln1Weight = new Parameter(p + "ln_1.weight", c);
-        ln1Bias = new Parameter(p + "ln_1.bias", c);
-        attnWeight = new Parameter(p + "attn.c_attn.weight", c, 3L * c);
-        attnBias = new Parameter(p + "attn.c_attn.bias", 3L * c);
-        projWeight = new Parameter(p + "attn.c_proj.weight", c, c);
-        projBias = new Parameter(p + "attn.c_proj.bias", c);
-        ln2Weight = new Parameter(p + "ln_2.weight", c);
-        ln2Bias = new Parameter(p + "ln_2.bias", c);
-        fcWeight = new Parameter(p + "mlp.c_fc.weight", c, inner);
-        fcBias = new Parameter(p + "mlp.c_fc.bias", inner);
-        fcProjWeight = new Parameter(p + "mlp.c_proj.weight", inner, c);
-        fcProjBias = new Parameter(p + "mlp.c_proj.bias", c);
-        for (Parameter parameter : new Parameter[] {ln1Weight, ln1Bias, attnWeight, attnBias, projWeight, projBias,
-                ln2Weight, ln2Bias, fcWeight, fcBias, fcProjWeight, fcProjBias}) {
-            register.accept(parameter);
-        }
+        ln1Weight = parameters.get(p + "ln_1.weight", c);
+        ln1Bias = parameters.get(p + "ln_1.bias", c);
+        attnWeight = parameters.get(p + "attn.c_attn.weight", c, 3L * c);
+        attnBias = parameters.get(p + "attn.c_attn.bias", 3L * c);
+        projWeight = parameters.get(p + "attn.c_proj.weight", c, c);
+        projBias = parameters.get(p + "attn.c_proj.bias", c);
+        ln2Weight = parameters.get(p + "ln_2.weight", c);
+        ln2Bias = parameters.get(p + "ln_2.bias", c);
+        fcWeight = parameters.get(p + "mlp.c_fc.weight", c, inner);
+        fcBias = parameters.get(p + "mlp.c_fc.bias", inner);
+        fcProjWeight = parameters.get(p + "mlp.c_proj.weight", inner, c);
+        fcProjBias = parameters.get(p + "mlp.c_proj.bias", c);
         attnTensor = attnWeight.tensor();
         projTensor = projWeight.tensor();
         fcTensor = fcWeight.tensor();

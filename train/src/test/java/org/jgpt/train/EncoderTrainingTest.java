@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Masked objectives through the training loop: a stopped and resumed mlm+sop run equals the uninterrupted one bit for
  * bit (masks, pairs and dropout are functions of seed and step); the saved folder carries RoBERTa's config keys and
  * exactly Hugging Face's RobertaForMaskedLM tensor names (plus the sentence-order head); bad settings are refused;
- * {@link MaskedLmEvaluation} of the saved model gives the figures of training's last validation.
+ * {@link MaskedLmEvaluation} of the saved model gives the figures of training's last validation; a run can start
+ * from a saved encoder, taking its weights and a fresh sentence-order head, but not from one without a masked-LM head.
  */
 class EncoderTrainingTest {
     @TempDir
@@ -51,7 +52,7 @@ class EncoderTrainingTest {
 
     private static TrainConfig config(String objective, double maskRate) {
         return new TrainConfig(data.toString(), 2, 24, 2, 6, 3e-3, 3e-4, 2, 0.1, true, 0.9, 0.98, 1.0, 0.1, 3, 2, 0, 42,
-                objective, maskRate);
+                objective, maskRate, 0.05, "mean", List.of());
     }
 
     private static final class Recorder implements Trainer.Listener {
@@ -135,6 +136,31 @@ class EncoderTrainingTest {
         assertEquals(2, r.batches());
         assertThrows(IllegalArgumentException.class, () -> MaskedLmEvaluation.run(out, data, "mlm+sop", 0.15, 2, 24, 42, 2));
         assertThrows(IllegalArgumentException.class, () -> MaskedLmEvaluation.run(out, data, "mlm", 0.15, 2, 25, 42, 2));
+    }
+
+    @Test
+    void startsFromASavedEncoder() throws IOException {
+        Path mlm = dir.resolve("init-mlm");
+        try (Trainer trainer = Trainer.start(config("mlm", 0.15), model, mlm)) {
+            trainer.run(new Trainer.Listener() {}, () -> true);
+        }
+        TrainableEncoder saved = TrainableEncoder.open(mlm, TrainableEncoder.Heads.maskedLmOnly(), 1, 24, 0f, false, 0);
+        try (Trainer trainer = Trainer.startFrom(config("mlm+sop", 0.15), mlm, dir.resolve("from-mlm"))) {
+            Map<String, float[]> started = trainer.encoder().huggingFaceTensors(false);
+            for (var e : saved.huggingFaceTensors(false).entrySet()) assertArrayEquals(e.getValue(), started.get(e.getKey()), e.getKey());
+            assertTrue(started.containsKey("sop_classifier.dense.weight"));
+            trainer.run(new Trainer.Listener() {}, () -> true);
+        }
+        Path sentences = Files.writeString(dir.resolve("sentences.txt"), "one sentence\nanother one\na third\n");
+        TrainConfig simcse = new TrainConfig(sentences.toString(), 2, 24, 1, 1, 3e-3, 3e-4, 0, 0.1, true, 0.9, 0.98, 1.0,
+                0.1, 0, 1, 0, 42, "simcse", 0.15, 0.05, "mean", List.of());
+        Path sentenceEncoder = dir.resolve("init-simcse");
+        try (Trainer trainer = Trainer.startFrom(simcse, mlm, sentenceEncoder)) {
+            trainer.run(new Trainer.Listener() {}, () -> true);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.startFrom(config("mlm", 0.15), sentenceEncoder, dir.resolve("no-head")));
+        assertTrue(e.getMessage().contains("it has no masked-LM head"), e.getMessage());
     }
 
     @Test

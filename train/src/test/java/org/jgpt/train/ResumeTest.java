@@ -38,7 +38,7 @@ class ResumeTest {
     }
 
     private static TrainConfig config(long seed) {
-        return new TrainConfig(data.toString(), 2, 16, 2, 6, 3e-3, 3e-4, 2, 0.1, true, 0.9, 0.95, 1.0, 0.1, 3, 2, 0, seed, "clm", 0.15);
+        return new TrainConfig(data.toString(), 2, 16, 2, 6, 3e-3, 3e-4, 2, 0.1, true, 0.9, 0.95, 1.0, 0.1, 3, 2, 0, seed, "clm", 0.15, 0.05, "mean", List.of());
     }
 
     /** Records each step's loss and each validation loss. */
