@@ -11,7 +11,7 @@ import org.jgpt.tokenizer.RobertaTokens;
  * <p>Three ways to choose what to corrupt ({@link Kind}); special tokens ({@code <s>}, {@code </s>}, {@code <pad>},
  * any other special token of the vocabulary) are never chosen. A chosen token becomes {@code <mask>} 80% of the time,
  * a random non-special token 10%, and stays as it is 10%, so that the model cannot tell from the input alone which
- * tokens it is asked about (BERT's recipe).
+ * tokens it is asked about (BERT's recipe); other shares may be given ({@link Replacement}).
  *
  * <p>A word is a run of tokens that starts at a token beginning with a space (byte-level BPE's word start), or at the
  * first token after a special token, and ends before the next such start or special token. Other whitespace, such as a
@@ -31,11 +31,27 @@ public final class Masking {
         SPANS
     }
 
+    /**
+     * What a chosen token becomes: {@code <mask>} with probability {@code mask}, a random non-special token with
+     * probability {@code random}, else itself.
+     */
+    public record Replacement(double mask, double random) {
+        /** BERT's: 80% {@code <mask>}, 10% a random token, 10% unchanged. */
+        public static final Replacement BERT = new Replacement(0.8, 0.1);
+        /** ELECTRA's generator input: 85% {@code <mask>}, 15% unchanged, none random. */
+        public static final Replacement ELECTRA = new Replacement(0.85, 0);
+        /** Every chosen token a random one, drawn uniformly from the non-special tokens (rtd-random). */
+        public static final Replacement RANDOM = new Replacement(0, 1);
+
+        public Replacement {
+            if (mask < 0 || random < 0 || mask + random > 1) {
+                throw new IllegalArgumentException("replacement shares must be non-negative and sum to at most 1: " + mask + ", " + random);
+            }
+        }
+    }
+
     /** The label of a position the loss skips (PyTorch's and Hugging Face's convention). */
     public static final int IGNORED = -100;
-
-    private static final double MASKED = 0.8;
-    private static final double RANDOMIZED = 0.1;
 
     /** SpanBERT's span lengths in words: geometric with p = 0.2, renormalised over 1..10. */
     static final double SPAN_P = 0.2;
@@ -50,16 +66,23 @@ public final class Masking {
 
     private final Kind kind;
     private final double rate;
+    private final Replacement replacement;
     private final int mask;
     private final boolean[] special;
     private final boolean[] startsWord;
     private final int[] ordinary;
 
-    /** {@code rate} is the share of each row's non-special tokens to corrupt, in (0, 1). */
+    /** {@code rate} is the share of each row's non-special tokens to corrupt, in (0, 1); BERT's replacement. */
     public Masking(Kind kind, double rate, RobertaTokens special, GPT2Tokenizer tokenizer) {
+        this(kind, rate, Replacement.BERT, special, tokenizer);
+    }
+
+    /** {@code rate} is the share of each row's non-special tokens to corrupt, in (0, 1). */
+    public Masking(Kind kind, double rate, Replacement replacement, RobertaTokens special, GPT2Tokenizer tokenizer) {
         if (!(rate > 0 && rate < 1)) throw new IllegalArgumentException("masking rate must be in (0, 1): " + rate);
         this.kind = kind;
         this.rate = rate;
+        this.replacement = replacement;
         this.mask = special.mask();
         int vocabSize = tokenizer.vocabSize();
         this.special = new boolean[vocabSize];
@@ -187,16 +210,16 @@ public final class Masking {
     }
 
     /**
-     * Labels positions [from, to) with their tokens, then masks them all (80%), replaces each by a random non-special
-     * token (10%), or leaves them (10%): one decision for the whole range.
+     * Labels positions [from, to) with their tokens, then masks them all (80% with BERT's shares), replaces each by a
+     * random non-special token (10%), or leaves them (10%): one decision for the whole range.
      */
     private void corrupt(int[] inputs, int[] labels, int from, int to, SplittableRandom random) {
         double choice = random.nextDouble();
         for (int i = from; i < to; i++) {
             labels[i] = inputs[i];
-            if (choice < MASKED) {
+            if (choice < replacement.mask()) {
                 inputs[i] = mask;
-            } else if (choice < MASKED + RANDOMIZED) {
+            } else if (choice < replacement.mask() + replacement.random()) {
                 inputs[i] = ordinary[random.nextInt(ordinary.length)];
             }
         }

@@ -297,6 +297,39 @@ class MaskingTest {
     }
 
     @Test
+    void electrasSharesMaskOrKeepAndRtdRandomsReplaceEveryChosenToken() {
+        long chosen = 0, masked = 0, kept = 0, randomized = 0;
+        Masking electra = new Masking(Kind.TOKENS, 0.15, Masking.Replacement.ELECTRA, SPECIAL, TOKENIZER);
+        for (int seed = 0; seed < DRAWS; seed++) {
+            Draw draw = Draw.of(electra, seed);
+            for (int i = 0; i < draw.original.length; i++) {
+                if (!draw.chosen(i)) continue;
+                chosen++;
+                if (draw.corrupted[i] == SPECIAL.mask()) masked++;
+                else if (draw.corrupted[i] == draw.original[i]) kept++;
+            }
+        }
+        assertEquals(chosen, masked + kept, "ELECTRA's generator input has no random tokens");
+        assertEquals(0.85 * chosen, masked, fiveSigmas(chosen, 0.85), "masked");
+
+        chosen = 0;
+        Masking uniform = new Masking(Kind.TOKENS, 0.15, Masking.Replacement.RANDOM, SPECIAL, TOKENIZER);
+        for (int seed = 0; seed < DRAWS; seed++) {
+            Draw draw = Draw.of(uniform, seed);
+            for (int i = 0; i < draw.original.length; i++) {
+                if (!draw.chosen(i)) continue;
+                chosen++;
+                assertFalse(SPECIAL.isSpecial(draw.corrupted[i]), "a uniform replacement is never special, nor <mask>");
+                if (draw.corrupted[i] != draw.original[i]) randomized++;
+            }
+        }
+        // a uniform draw is the original token once in ORDINARY times
+        double pChanged = 1 - 1.0 / ORDINARY;
+        assertEquals(pChanged * chosen, randomized, fiveSigmas(chosen, pChanged), "replaced");
+        assertThrows(IllegalArgumentException.class, () -> new Masking.Replacement(0.9, 0.2));
+    }
+
+    @Test
     void ratesOutsideZeroToOneAreRejected() {
         for (double rate : new double[] {0, 1, -0.1, 1.5, Double.NaN}) {
             var e = assertThrows(IllegalArgumentException.class,
