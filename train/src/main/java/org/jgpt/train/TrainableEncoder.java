@@ -575,58 +575,10 @@ public final class TrainableEncoder {
 
     // ---- Hugging Face's layout --------------------------------------------------------------------------------
 
-    /**
-     * One tensor of the Hugging Face checkpoint: a parameter, or columns [from, to) of one. A {@code linear} one is
-     * the transpose of a Conv1D [in, out] matrix's columns (nn.Linear's [out, in]); others are copied as they are.
-     */
-    private record HfTensor(String name, Parameter parameter, int from, int to, boolean linear) {
-        long[] shape() {
-            if (linear) return new long[] {to - from, parameter.shape()[0]};
-            return parameter.shape().length == 1 ? new long[] {to - from} : parameter.shape();
-        }
-
-        float[] read(float[] source) {
-            if (!linear) return Arrays.copyOfRange(source, from, to);
-            int in = (int) parameter.shape()[0], out = (int) parameter.shape()[1];
-            float[] hf = new float[(to - from) * in];
-            for (int o = from; o < to; o++) for (int i = 0; i < in; i++) hf[(o - from) * in + i] = source[i * out + o];
-            return hf;
-        }
-
-        void write(Tensor tensor, float[] target) {
-            if (!Arrays.equals(tensor.shape(), shape())) {
-                throw new IllegalArgumentException(name + " has shape " + Arrays.toString(tensor.shape()) + ", expected "
-                        + Arrays.toString(shape()));
-            }
-            if (!linear) {
-                for (int k = from; k < to; k++) target[k] = tensor.get(k - from);
-                return;
-            }
-            int in = (int) parameter.shape()[0], out = (int) parameter.shape()[1];
-            for (int o = from; o < to; o++) for (int i = 0; i < in; i++) target[i * out + o] = tensor.get((long) (o - from) * in + i);
-        }
-    }
-
     private void mapToHuggingFace() {
         int c = config.hiddenSize();
         for (Parameter p : new Parameter[] {word, position, tokenType, embLnWeight, embLnBias}) whole(p.name(), p);
-        for (int l = 0; l < blocks.length; l++) {
-            TransformerBlock b = blocks[l];
-            String prefix = "roberta.encoder.layer." + l + ".";
-            String[] qkv = {"query", "key", "value"};
-            for (int k = 0; k < 3; k++) {
-                String name = prefix + "attention.self." + qkv[k];
-                hfTensors.add(new HfTensor(name + ".weight", b.attnWeight, k * c, (k + 1) * c, true));
-                hfTensors.add(new HfTensor(name + ".bias", b.attnBias, k * c, (k + 1) * c, false));
-            }
-            linear(prefix + "attention.output.dense", b.projWeight, b.projBias);
-            whole(prefix + "attention.output.LayerNorm.weight", b.ln1Weight);
-            whole(prefix + "attention.output.LayerNorm.bias", b.ln1Bias);
-            linear(prefix + "intermediate.dense", b.fcWeight, b.fcBias);
-            linear(prefix + "output.dense", b.fcProjWeight, b.fcProjBias);
-            whole(prefix + "output.LayerNorm.weight", b.ln2Weight);
-            whole(prefix + "output.LayerNorm.bias", b.ln2Bias);
-        }
+        for (int l = 0; l < blocks.length; l++) hfTensors.addAll(HfTensor.bertLayer("roberta.encoder.layer." + l + ".", blocks[l], c));
         if (heads.maskedLm()) {
             linear("lm_head.dense", mlmDense, mlmDenseBias);
             for (Parameter p : new Parameter[] {mlmLnWeight, mlmLnBias, mlmBias}) whole(p.name(), p);
@@ -638,13 +590,11 @@ public final class TrainableEncoder {
     }
 
     private void whole(String name, Parameter p) {
-        hfTensors.add(new HfTensor(name, p, 0, p.value().length, false));
+        hfTensors.add(HfTensor.whole(name, p));
     }
 
     private void linear(String name, Parameter weight, Parameter bias) {
-        int out = (int) weight.shape()[1];
-        hfTensors.add(new HfTensor(name + ".weight", weight, 0, out, true));
-        hfTensors.add(new HfTensor(name + ".bias", bias, 0, out, false));
+        hfTensors.addAll(HfTensor.linear(name, weight, bias));
     }
 
     /** The parameters (or, with {@code gradients}, their gradients) as Hugging Face names them, in its layout. */
