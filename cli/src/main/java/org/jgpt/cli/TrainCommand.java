@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Checkpoints;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Option;
         description = {"Pre-train on a corpus made by 'jgpt prepare': GPT-2 with the causal LM objective (clm), or a",
                 "RoBERTa encoder with a masked objective (mlm, wwm, span, each alone or with +sop or +nsp).",
                 "Or learn sentence embeddings from text: simcse (sentences), contrastive-pairs (JSONL pairs).",
+                "Or ELECTRA's replaced-token detection: rtd (generator and discriminator), rtd-random (no generator).",
                 "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
                 "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
 final class TrainCommand implements Callable<Integer> {
@@ -42,12 +44,27 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--objective", defaultValue = "clm", description = "clm trains GPT-2; mlm (BERT/RoBERTa masking),"
             + " wwm (whole words), span (SpanBERT), alone or +sop (ALBERT's sentence order) or +nsp (BERT's next"
             + " sentence), train a RoBERTa encoder; simcse (unsupervised SimCSE) and contrastive-pairs"
-            + " (MultipleNegativesRankingLoss) train a sentence encoder (default: ${DEFAULT-VALUE}).")
+            + " (MultipleNegativesRankingLoss) train a sentence encoder; rtd (ELECTRA) and rtd-random (uniform"
+            + " replacements, no generator) train an ELECTRA discriminator, saved in --out, the generator in"
+            + " --out/generator (default: ${DEFAULT-VALUE}).")
     String objective;
 
     @Option(names = "--mask-rate", defaultValue = "0.15", description = "Share of tokens the masked objectives predict,"
-            + " 80%% of them replaced by <mask>, 10%% by a random token, 10%% kept (default: ${DEFAULT-VALUE}).")
+            + " 80%% of them replaced by <mask>, 10%% by a random token, 10%% kept; rtd: 85%% <mask>, 15%% kept, then"
+            + " all filled by the generator; rtd-random: all replaced by random tokens (default: ${DEFAULT-VALUE}).")
     double maskRate;
+
+    @Option(names = "--generator-width-ratio", defaultValue = "0.25", description = "rtd: the generator's hidden size,"
+            + " feed-forward size and heads over the discriminator's, at most 1 (default: ${DEFAULT-VALUE}, ELECTRA's).")
+    double generatorWidthRatio;
+
+    @Option(names = "--discriminator-weight", defaultValue = "50", description = "rtd: λ, the weight of the"
+            + " discriminator's loss beside the generator's, > 0 (default: ${DEFAULT-VALUE}, ELECTRA's).")
+    double discriminatorWeight;
+
+    @Option(names = "--embedding-size", description = "rtd, rtd-random: the width of ELECTRA's embeddings, projected to"
+            + " --n-embd when they differ (default: --n-embd; electra-small: 128).")
+    Integer embeddingSize;
 
     @Option(names = "--temperature", defaultValue = "0.05", description = "simcse, contrastive-pairs: the softmax"
             + " temperature over cosine similarities, > 0 (default: ${DEFAULT-VALUE}; MultipleNegativesRankingLoss's"
@@ -67,7 +84,7 @@ final class TrainCommand implements Callable<Integer> {
     Path tokenizer;
 
     @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2; with a"
-            + " masked objective, roberta-base.")
+            + " masked objective, roberta-base; with rtd or rtd-random, electra-small (the discriminator's size).")
     String preset;
 
     @Option(names = "--n-layer", defaultValue = "4", description = "Transformer blocks (default: ${DEFAULT-VALUE}).") int nLayer;
@@ -105,12 +122,19 @@ final class TrainCommand implements Callable<Integer> {
                     + " or for simcse and contrastive-pairs a text or JSONL file)");
             TrainConfig config = new TrainConfig(data.toAbsolutePath().toString(), batch, seq, gradAccum, steps, lr, minLr,
                     warmup, weightDecay, !noDecayEmbeddings, beta1, beta2, gradClip, dropout, evalInterval, evalBatches,
-                    checkpointInterval, seed, objective, maskRate, temperature, pooling, fields);
+                    checkpointInterval, seed, objective, maskRate, temperature, pooling, fields, generatorWidthRatio,
+                    discriminatorWeight);
             if (tokenizer != null && !(config.contrastive() && "scratch".equals(init))) {
                 throw new IllegalArgumentException("--tokenizer is for simcse and contrastive-pairs from scratch; "
                         + (config.contrastive() ? "--init brings its own" : "a prepared corpus brings its own"));
             }
-            if (config.trainsEncoder() && !"scratch".equals(init)) {
+            if (embeddingSize != null && !config.replacedTokenDetection()) {
+                throw new IllegalArgumentException("--embedding-size is ELECTRA's: it applies to rtd and rtd-random");
+            }
+            if (config.replacedTokenDetection()) {
+                if (!"scratch".equals(init)) throw new IllegalArgumentException("--init: " + objective + " starts from scratch");
+                trainer = Trainer.start(config, electraConfig(corpusVocabulary()), out);
+            } else if (config.trainsEncoder() && !"scratch".equals(init)) {
                 trainer = Trainer.startFrom(config, Path.of(init), out);
             } else if (config.contrastive()) {
                 if (tokenizer == null) {
@@ -154,6 +178,13 @@ final class TrainCommand implements Callable<Integer> {
         if ("roberta-base".equals(preset)) return EncoderConfig.robertaBase(vocab);
         if (preset != null) throw new IllegalArgumentException("--preset " + preset + " is a GPT; encoders take roberta-base");
         return EncoderConfig.roberta(vocab, seq, nEmbd, nLayer, nHead);
+    }
+
+    /** The discriminator's config; positions count from 0, so --seq of them. RoBERTa's <pad> is 1. */
+    private ElectraConfig electraConfig(int vocab) {
+        if ("electra-small".equals(preset)) return ElectraConfig.small(vocab, 1);
+        if (preset != null) throw new IllegalArgumentException("--preset " + preset + " is not an ELECTRA; rtd takes electra-small");
+        return ElectraConfig.of(vocab, seq, embeddingSize != null ? embeddingSize : nEmbd, nEmbd, nLayer, nHead, 1);
     }
 
     private static int train(Trainer trainer) throws Exception {

@@ -3,6 +3,7 @@ package org.jgpt.train;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jgpt.model.ElectraConfig;
 
 /**
  * Everything a training run is, besides the model's own config: nanoGPT's knobs with GPT-2's defaults. Saved in each
@@ -15,11 +16,14 @@ import java.util.Map;
  * @param evalBatches   validation batches per evaluation (at most the whole validation split)
  * @param checkpointInterval steps between checkpoints (0: only at the end)
  * @param objective     "clm" (GPT-2), or an encoder's: a masked objective (mlm, wwm, span, alone or +sop or +nsp),
- *                      or a contrastive one (simcse, contrastive-pairs)
+ *                      a contrastive one (simcse, contrastive-pairs), or ELECTRA's replaced-token detection (rtd,
+ *                      rtd-random)
  * @param maskRate      the share of tokens the masked objectives predict
  * @param temperature   the contrastive objectives' softmax temperature over cosine similarities
  * @param pooling       how the contrastive objectives pool a sequence: "mean" or "cls" ({@link Pooling})
  * @param fields        the JSON fields the contrastive objectives read; empty for {@link ContrastiveData}'s defaults
+ * @param generatorWidthRatio rtd: the generator's hidden size, feed-forward size and heads over the discriminator's
+ * @param discriminatorWeight rtd: λ, the discriminator's loss weight beside the generator's
  */
 public record TrainConfig(
         String data,
@@ -44,7 +48,20 @@ public record TrainConfig(
         double maskRate,
         double temperature,
         String pooling,
-        List<String> fields) {
+        List<String> fields,
+        double generatorWidthRatio,
+        double discriminatorWeight) {
+
+    /** A run with ELECTRA's replaced-token settings: a generator 1/4 as wide, λ = 50. */
+    public TrainConfig(String data, int batchSize, int seqLen, int gradAccum, int maxSteps, double learningRate,
+                       double minLearningRate, int warmupSteps, double weightDecay, boolean decayEmbeddings, double beta1,
+                       double beta2, double gradClip, double dropout, int evalInterval, int evalBatches,
+                       int checkpointInterval, long seed, String objective, double maskRate, double temperature,
+                       String pooling, List<String> fields) {
+        this(data, batchSize, seqLen, gradAccum, maxSteps, learningRate, minLearningRate, warmupSteps, weightDecay,
+                decayEmbeddings, beta1, beta2, gradClip, dropout, evalInterval, evalBatches, checkpointInterval, seed,
+                objective, maskRate, temperature, pooling, fields, 0.25, 50);
+    }
 
     public TrainConfig {
         if (batchSize <= 0 || seqLen <= 0 || gradAccum <= 0 || maxSteps <= 0) {
@@ -56,9 +73,13 @@ public record TrainConfig(
         Pooling.parse(pooling);
         fields = List.copyOf(fields);
         boolean contrastive = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
-        if (!contrastive) MaskedLm.Name.parse(objective);
+        if (!contrastive && !ReplacedTokenDetection.names(objective)) MaskedLm.Name.parse(objective);
         if (!contrastive && !fields.isEmpty()) {
             throw new IllegalArgumentException("fields apply to the contrastive objectives, not " + objective);
+        }
+        ElectraConfig.requireGeneratorRatio(generatorWidthRatio);
+        if (!(discriminatorWeight > 0)) {
+            throw new IllegalArgumentException("the discriminator's weight λ must be positive: " + discriminatorWeight);
         }
     }
 
@@ -70,6 +91,11 @@ public record TrainConfig(
     /** Whether the objective is simcse or contrastive-pairs, which read text rather than a prepared corpus. */
     public boolean contrastive() {
         return objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
+    }
+
+    /** Whether the objective is ELECTRA's replaced-token detection (rtd, rtd-random), which trains an ELECTRA pair. */
+    public boolean replacedTokenDetection() {
+        return ReplacedTokenDetection.names(objective);
     }
 
     /** Tokens per optimizer step, padding included (a contrastive record is two sequences). */
@@ -110,6 +136,8 @@ public record TrainConfig(
         map.put("temperature", temperature);
         map.put("pooling", pooling);
         map.put("fields", fields);
+        map.put("generator_width_ratio", generatorWidthRatio);
+        map.put("discriminator_weight", discriminatorWeight);
         return map;
     }
 
@@ -125,7 +153,10 @@ public record TrainConfig(
                 // runs saved before the contrastive objectives
                 map.containsKey("temperature") ? number(map, "temperature") : 0.05,
                 (String) map.getOrDefault("pooling", "mean"),
-                map.containsKey("fields") ? ((List<?>) map.get("fields")).stream().map(String.class::cast).toList() : List.of());
+                map.containsKey("fields") ? ((List<?>) map.get("fields")).stream().map(String.class::cast).toList() : List.of(),
+                // runs saved before replaced-token detection
+                map.containsKey("generator_width_ratio") ? number(map, "generator_width_ratio") : 0.25,
+                map.containsKey("discriminator_weight") ? number(map, "discriminator_weight") : 50);
     }
 
     private static int integer(Map<String, Object> map, String key) {

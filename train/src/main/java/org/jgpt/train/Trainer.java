@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
@@ -40,7 +41,8 @@ public final class Trainer implements AutoCloseable {
     private int step;
 
     /**
-     * {@code modelConfig} is a GPT2Config for the causal LM, an EncoderConfig for the encoder objectives.
+     * {@code modelConfig} is a GPT2Config for the causal LM, an ElectraConfig (the discriminator's) for replaced-token
+     * detection, an EncoderConfig for the other encoder objectives.
      * {@code textTokenizer} reads the contrastive objectives' text; the others take their prepared corpus's.
      */
     private Trainer(TrainConfig config, Object modelConfig, GPT2Tokenizer textTokenizer, Path outDir) throws IOException {
@@ -57,6 +59,8 @@ public final class Trainer implements AutoCloseable {
         try {
             this.objective = switch (modelConfig) {
                 case GPT2Config gpt when !config.trainsEncoder() -> new CausalLm(gpt, config, train, val);
+                case ElectraConfig electra when config.replacedTokenDetection() ->
+                        new ReplacedTokenDetection(electra, config, train, val, tokenizer);
                 case EncoderConfig encoder when contrastive -> new Contrastive(encoder, config, tokenizer);
                 case EncoderConfig encoder when config.trainsEncoder() -> new MaskedLm(encoder, config, train, val, tokenizer);
                 default -> throw new IllegalArgumentException("objective " + config.objective() + " does not train a "
@@ -93,6 +97,13 @@ public final class Trainer implements AutoCloseable {
         return trainer;
     }
 
+    /** A new run of ELECTRA's replaced-token detection from BERT's initialisation; {@code modelConfig} is the discriminator's. */
+    public static Trainer start(TrainConfig config, ElectraConfig modelConfig, Path outDir) throws IOException {
+        Trainer trainer = create(config, modelConfig, null, outDir);
+        trainer.objective.initialize(config.seed());
+        return trainer;
+    }
+
     /**
      * A new run of an encoder from the one saved in {@code init}: its config and weights, and for a contrastive
      * objective its tokenizer. A masked objective needs the masked-LM head there; a sentence-pair head it lacks
@@ -100,6 +111,7 @@ public final class Trainer implements AutoCloseable {
      */
     public static Trainer startFrom(TrainConfig config, Path init, Path outDir) throws IOException {
         if (!config.trainsEncoder()) throw new IllegalArgumentException("startFrom() starts encoders; GPT-2 starts from its weights");
+        if (config.replacedTokenDetection()) throw new IllegalArgumentException(config.objective() + " starts from scratch");
         EncoderConfig modelConfig = EncoderConfig.load(TrainableEncoder.requireEncoder(init));
         Trainer trainer = create(config, modelConfig, config.contrastive() ? GPT2Tokenizer.fromDirectory(init) : null, outDir);
         try {
@@ -126,7 +138,8 @@ public final class Trainer implements AutoCloseable {
                 .orElseThrow(() -> new IOException("no checkpoint to resume in " + outDir));
         TrainingCheckpoint.State state = TrainingCheckpoint.readState(checkpoint);
         Path json = checkpoint.resolve("config.json");
-        Object modelConfig = state.config().trainsEncoder() ? EncoderConfig.load(json) : GPT2Config.load(json);
+        Object modelConfig = state.config().replacedTokenDetection() ? ElectraConfig.load(json)
+                : state.config().trainsEncoder() ? EncoderConfig.load(json) : GPT2Config.load(json);
         GPT2Tokenizer textTokenizer = state.config().contrastive() ? GPT2Tokenizer.fromDirectory(checkpoint) : null;
         Trainer trainer = new Trainer(state.config(), modelConfig, textTokenizer, outDir);
         TrainingCheckpoint.restore(checkpoint, trainer.objective, trainer.optimizer);

@@ -116,12 +116,19 @@ public final class TrainingCheckpoint {
         return name.startsWith(PREFIX) && !name.endsWith(".tmp") && Files.isRegularFile(p.resolve(STATE));
     }
 
-    /** Links the checkpoint's model files into the output directory, each replaced atomically. */
+    /**
+     * Links the checkpoint's model files into the output directory, each replaced atomically; a folder (ELECTRA's
+     * generator) is published file by file into a folder of the same name.
+     */
     private static void publish(Path outDir, Path checkpoint) throws IOException {
         try (Stream<Path> files = Files.list(checkpoint)) {
             for (Path file : files.toList()) {
                 String name = file.getFileName().toString();
                 if (name.equals(STATE) || name.equals(OPTIMIZER)) continue;
+                if (Files.isDirectory(file)) {
+                    publish(Files.createDirectories(outDir.resolve(name)), file);
+                    continue;
+                }
                 Path link = outDir.resolve(name + ".link");
                 Files.deleteIfExists(link);
                 try {

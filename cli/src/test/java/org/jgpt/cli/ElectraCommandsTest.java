@@ -1,0 +1,92 @@
+package org.jgpt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.jgpt.io.Json;
+import org.jgpt.tokenizer.BpeTrainer;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.train.CorpusPreparer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * train --objective rtd on a prepared corpus writes the discriminator's folder at --out and the generator's in
+ * --out/generator, ELECTRA's embedding size and generator width as asked, and validates with the discriminator's AUC; a generator wider than the discriminator,
+ * a discriminator weight that is not positive, or --embedding-size with another objective are refused with a message
+ * and nothing written.
+ */
+class ElectraCommandsTest {
+    @TempDir
+    static Path dir;
+    private static Path data;
+
+    @BeforeAll
+    static void prepareCorpus() throws IOException {
+        String moby = Files.readString(Path.of("..", "data", "corpora", "moby-dick.txt")).substring(0, 60_000);
+        GPT2Tokenizer tokenizer = BpeTrainer.train(List.of(moby.getBytes(StandardCharsets.UTF_8)), 320,
+                BpeTrainer.SpecialTokens.ROBERTA, null);
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        for (int i = 0; i < 3; i++) Files.writeString(corpus.resolve("part" + i + ".txt"), moby.substring(20_000 * i, 20_000 * i + 4_000));
+        data = dir.resolve("data");
+        CorpusPreparer.prepare(List.of(corpus), data, tokenizer, 0.34, 1_000_000, null);
+    }
+
+    private static CliRun train(Path out, String... settings) {
+        List<String> args = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--out", out.toString(),
+                "--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--seq", "16", "--batch", "2", "--steps", "2",
+                "--eval-interval", "0", "--eval-batches", "1"));
+        args.addAll(List.of(settings));
+        return CliRun.of(args.toArray(String[]::new));
+    }
+
+    @Test
+    void rtdWritesTheDiscriminatorAndItsGenerator() throws IOException {
+        Path out = dir.resolve("rtd");
+        CliRun run = train(out, "--objective", "rtd", "--embedding-size", "8", "--generator-width-ratio", "0.5");
+        assertEquals(0, run.exitCode(), run.err());
+        List<String> metrics = Files.readAllLines(out.resolve("metrics.csv"));
+        String[] validation = metrics.getLast().split(",", -1);
+        double auc = Double.parseDouble(validation[6]);
+        assertTrue(auc >= 0 && auc <= 1, "the validation's replaced-token AUC: " + metrics.getLast());
+        Map<String, Object> discriminator = Json.parseObject(Files.readString(out.resolve("config.json")));
+        Map<String, Object> generator = Json.parseObject(Files.readString(out.resolve("generator/config.json")));
+        assertEquals(List.of("ElectraForPreTraining"), discriminator.get("architectures"));
+        assertEquals(List.of("ElectraForMaskedLM"), generator.get("architectures"));
+        assertEquals(8L, discriminator.get("embedding_size"));
+        assertEquals(16L, discriminator.get("hidden_size"));
+        assertEquals(8L, generator.get("hidden_size"));
+        assertEquals(1L, generator.get("num_attention_heads"));
+        assertEquals(16L, discriminator.get("max_position_embeddings"));
+    }
+
+    @Test
+    void badSettingsAreRefusedAndNothingIsWritten() {
+        Path wider = dir.resolve("wider");
+        CliRun run = train(wider, "--objective", "rtd", "--generator-width-ratio", "2");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("wider than the discriminator"), run.err());
+        assertFalse(Files.exists(wider));
+
+        Path unweighted = dir.resolve("unweighted");
+        run = train(unweighted, "--objective", "rtd", "--discriminator-weight", "0");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("λ must be positive"), run.err());
+        assertFalse(Files.exists(unweighted));
+
+        Path roberta = dir.resolve("roberta");
+        run = train(roberta, "--objective", "mlm", "--embedding-size", "8");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("--embedding-size is ELECTRA's"), run.err());
+        assertFalse(Files.exists(roberta));
+    }
+}
