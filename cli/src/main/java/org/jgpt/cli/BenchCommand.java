@@ -14,6 +14,7 @@ import org.jgpt.kernel.DType;
 import org.jgpt.kernel.MemoryBandwidth;
 import org.jgpt.kernel.Parallel;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Model;
@@ -72,8 +73,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "256", paramLabel = "T", description = "train: tokens per sequence (default ${DEFAULT-VALUE}).")
     int seq;
 
-    @Option(names = "--objective", defaultValue = "clm", description = "train: clm (GPT-2) or mlm (a RoBERTa-base"
-            + " encoder, 15% of positions predicted) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--objective", defaultValue = "clm", description = "train: clm (GPT-2), mlm (a RoBERTa-base"
+            + " encoder, 15% of positions predicted) or rtd (ELECTRA-small's discriminator and its generator 1/4 as wide,"
+            + " vocabulary 30522, 15% of positions replaced) (default ${DEFAULT-VALUE}).")
     String objective;
 
     @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "train: timed steps, after one untimed (default ${DEFAULT-VALUE}).")
@@ -198,13 +200,24 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int benchEncoderTraining() {
-        if (!objective.equals("mlm")) throw new IllegalArgumentException("--objective: bench train times clm or mlm");
+        if (objective.equals("rtd")) return benchElectraTraining();
+        if (!objective.equals("mlm")) throw new IllegalArgumentException("--objective: bench train times clm, mlm or rtd");
         if (source.modelDir != null || (source.preset != null && !source.preset.equals("roberta-base"))) {
             throw new IllegalArgumentException("bench train --objective mlm runs RoBERTa-base's shapes (--preset roberta-base)");
         }
         EncoderConfig config = EncoderConfig.robertaBase(50265);
         TrainingBenchmark.Result r = TrainingBenchmark.runEncoder(config, batch, seq, trainSteps, 0.15, 1234);
         return printTraining("roberta-base (random)", r);
+    }
+
+    /** ELECTRA-small as google/electra-small-discriminator (BERT's vocabulary of 30522), the generator 1/4 as wide. */
+    private int benchElectraTraining() {
+        if (source.modelDir != null || (source.preset != null && !source.preset.equals("electra-small"))) {
+            throw new IllegalArgumentException("bench train --objective rtd runs ELECTRA-small's shapes (--preset electra-small)");
+        }
+        TrainingBenchmark.Result r = TrainingBenchmark.runElectra(ElectraConfig.small(30522, 0), 0.25, batch, seq,
+                trainSteps, 0.15, 1234);
+        return printTraining("electra-small (random)", r);
     }
 
     /** The process's peak resident set (VmHWM), or -1 where /proc is not there. */

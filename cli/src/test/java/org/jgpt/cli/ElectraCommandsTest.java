@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * train --objective rtd on a prepared corpus writes the discriminator's folder at --out and the generator's in
  * --out/generator, ELECTRA's embedding size and generator width as asked, and validates with the discriminator's AUC; a generator wider than the discriminator,
  * a discriminator weight that is not positive, or --embedding-size with another objective are refused with a message
- * and nothing written.
+ * and nothing written; bench train --objective rtd runs ELECTRA-small's shapes.
  */
 class ElectraCommandsTest {
     @TempDir
@@ -88,5 +88,16 @@ class ElectraCommandsTest {
         assertNotEquals(0, run.exitCode());
         assertTrue(run.err().contains("--embedding-size is ELECTRA's"), run.err());
         assertFalse(Files.exists(roberta));
+    }
+
+    @Test
+    void benchTrainRunsElectraSmall() {
+        CliRun run = CliRun.of("bench", "train", "--objective", "rtd", "--batch", "1", "--seq", "8", "--steps", "1");
+        assertEquals(0, run.exitCode(), run.err());
+        Map<String, Object> json = Json.parseObject(run.out().strip());
+        assertEquals("rtd", json.get("objective"));
+        assertEquals("electra-small (random)", json.get("model"));
+        assertTrue(((Number) json.get("tokens_per_second")).doubleValue() > 0, run.out());
+        assertTrue(((Number) json.get("mfu")).doubleValue() > 0, run.out());
     }
 }

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 
@@ -88,6 +89,65 @@ public final class TrainingBenchmark {
         double gemm = gemmGflops();
         double modelGflops = flops / perStep / 1e9;
         return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm);
+    }
+
+    /**
+     * Times ELECTRA's replaced-token detection steps (forward and backward of the generator and the discriminator,
+     * clipping, AdamW over both) on random full-length sequences: {@code maskRate} of the positions chosen, 85% of
+     * them {@code <mask>} in the generator's input, all then filled by the generator's samples; dropout 0.1 as in
+     * pre-training; as bench/python/torch_electra_rtd_train_speed.py does in PyTorch. {@code mfu} counts the matmuls
+     * that run: the generator's head only on the chosen positions.
+     */
+    public static Result runElectra(ElectraConfig discriminator, double generatorWidthRatio, int batch, int seqLen,
+                                    int steps, double maskRate, long seed) {
+        ElectraConfig generator = discriminator.generator(generatorWidthRatio);
+        TrainableElectra model = new TrainableElectra(discriminator, generator, 50f, batch, seqLen, 0.1f);
+        model.initialize(seed);
+        AdamW optimizer = new AdamW(model.parameters(), new AdamW.Settings(0.9f, 0.999f, 1e-6f, 0.01f, true));
+        SplittableRandom random = new SplittableRandom(seed);
+        int rows = batch * seqLen;
+        int mask = discriminator.vocabSize() - 1;
+        int[] original = new int[rows];
+        int[] masked = new int[rows];
+        int[] labels = new int[rows];
+        int[] lengths = new int[batch];
+        Arrays.fill(lengths, seqLen);
+        double[] seconds = new double[steps];
+        int labelled = 0;
+        for (int step = -1; step < steps; step++) { // step -1 warms up the JIT
+            labelled = 0;
+            for (int i = 0; i < rows; i++) {
+                original[i] = 4 + random.nextInt(discriminator.vocabSize() - 5);
+                boolean chosen = random.nextDouble() < maskRate;
+                labels[i] = chosen ? original[i] : TrainableEncoder.IGNORE;
+                masked[i] = chosen && random.nextDouble() < 0.85 ? mask : original[i];
+                if (chosen) labelled++;
+            }
+            long start = System.nanoTime();
+            model.zeroGrad();
+            model.forward(original, masked, lengths, labels, step, true, step);
+            model.backward(1f);
+            optimizer.step(5e-4f, 1f);
+            if (step >= 0) seconds[step] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        double perStep = seconds[steps / 2];
+        double flops = electraFlops(generator, rows, seqLen, labelled, true) + electraFlops(discriminator, rows, seqLen, rows, false);
+        double gemm = gemmGflops();
+        double modelGflops = flops / perStep / 1e9;
+        return new Result(rows / perStep, perStep, modelGflops, gemm, modelGflops / gemm);
+    }
+
+    /**
+     * One ELECTRA model's training FLOPs for a step of {@code rows} tokens, as {@link #flopsPerStep} counts them: the
+     * projection and the blocks on every token, the head on {@code headRows} (the generator's dense and tied output
+     * layer, or the discriminator's dense and one-logit layer).
+     */
+    private static double electraFlops(ElectraConfig c, int rows, int seqLen, int headRows, boolean generator) {
+        double h = c.hiddenSize(), e = c.embeddingSize();
+        double body = (c.projectsEmbeddings() ? e * h : 0) + c.numLayers() * (4.0 * h * h + 2.0 * h * c.intermediateSize());
+        double head = generator ? h * e + (double) c.vocabSize() * e : h * h + h;
+        return 6.0 * (body * rows + head * headRows) + 12.0 * c.numLayers() * seqLen * h * rows;
     }
 
     /**
