@@ -157,12 +157,12 @@ public final class Trainer implements AutoCloseable {
         throw new IllegalStateException("this run trains an encoder");
     }
 
-    /** The encoder being trained; an error for the causal LM. */
+    /** The RoBERTa encoder being trained; an error for the causal LM and for ELECTRA's pair. */
     public TrainableEncoder encoder() {
         return switch (objective) {
             case MaskedLm masked -> masked.model();
             case Contrastive contrastive -> contrastive.model();
-            default -> throw new IllegalStateException("this run trains GPT-2");
+            default -> throw new IllegalStateException("this run trains no RoBERTa encoder");
         };
     }
 
