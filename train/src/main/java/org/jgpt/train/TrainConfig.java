@@ -8,18 +8,20 @@ import java.util.Map;
  * Everything a training run is, besides the model's own config: nanoGPT's knobs with GPT-2's defaults. Saved in each
  * checkpoint, so that {@code --resume} continues with exactly the same run.
  *
- * @param data          a directory made by {@code jgpt prepare}; for the contrastive objectives, a text or JSONL file
+ * @param data          a directory made by {@code jgpt prepare}; for the contrastive objectives and tlm, a text or
+ *                      JSONL file
  * @param gradAccum     micro-batches per optimizer step
  * @param decayEmbeddings whether weight decay applies to wte and wpe as well as the other matrices
  * @param evalInterval  steps between validation losses (0: only at the end)
  * @param evalBatches   validation batches per evaluation (at most the whole validation split)
  * @param checkpointInterval steps between checkpoints (0: only at the end)
  * @param objective     "clm" (GPT-2), or an encoder's: a masked objective (mlm, wwm, span, alone or +sop or +nsp),
- *                      or a contrastive one (simcse, contrastive-pairs)
+ *                      or a contrastive one (simcse, contrastive-pairs), or XLM's translation LM (tlm)
  * @param maskRate      the share of tokens the masked objectives predict
  * @param temperature   the contrastive objectives' softmax temperature over cosine similarities
  * @param pooling       how the contrastive objectives pool a sequence: "mean" or "cls" ({@link Pooling})
- * @param fields        the JSON fields the contrastive objectives read; empty for {@link ContrastiveData}'s defaults
+ * @param fields        the JSON fields the contrastive objectives and tlm read; empty for {@link ContrastiveData}'s
+ *                      defaults
  */
 public record TrainConfig(
         String data,
@@ -55,10 +57,11 @@ public record TrainConfig(
         if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be positive: " + temperature);
         Pooling.parse(pooling);
         fields = List.copyOf(fields);
-        boolean contrastive = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
-        if (!contrastive) MaskedLm.Name.parse(objective);
-        if (!contrastive && !fields.isEmpty()) {
-            throw new IllegalArgumentException("fields apply to the contrastive objectives, not " + objective);
+        boolean readsText = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS)
+                || objective.equals(TranslationLm.NAME);
+        if (!readsText) MaskedLm.Name.parse(objective);
+        if (!readsText && !fields.isEmpty()) {
+            throw new IllegalArgumentException("fields apply to the contrastive objectives and tlm, not " + objective);
         }
     }
 
@@ -70,6 +73,11 @@ public record TrainConfig(
     /** Whether the objective is simcse or contrastive-pairs, which read text rather than a prepared corpus. */
     public boolean contrastive() {
         return objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
+    }
+
+    /** Whether the objective reads text (JSONL, or lines) rather than a prepared corpus: the contrastive ones and tlm. */
+    public boolean readsText() {
+        return contrastive() || objective.equals(TranslationLm.NAME);
     }
 
     /** Tokens per optimizer step, padding included (a contrastive record is two sequences). */
