@@ -7,7 +7,8 @@ Follows Hugging Face's modeling_roberta (transformers is not installed here), pa
 Face's tensor names, Linear weights in nn.Linear layout [out, in] (y = x Wᵀ + b):
 - embeddings: word_embeddings (padding_idx 1: the lookup gives row 1 no gradient) + position_embeddings at
   position ids cumsum(ids != 1) * (ids != 1) + 1 (a real token at index t gets t + 2, a pad gets 1; padding_idx 1
-  again) + token_type_embeddings[0], then LayerNorm and dropout;
+  again) + token_type_embeddings[0], then LayerNorm and dropout; or, when given, Hugging Face's explicit
+  token_type_ids and position_ids (XLM's translation LM: a language and positions per segment);
 - BERT post-LN layers: q, k, v Linear; scores q kᵀ / sqrt(head_dim) plus an additive mask (0 for keys with attention
   mask 1, finfo(float32).min for padded keys); softmax; dropout; @ v; attention.output.dense, dropout,
   LayerNorm(x + ·); intermediate.dense, exact erf GELU; output.dense, dropout, LayerNorm(x1 + ·);
@@ -105,8 +106,9 @@ def position_ids(ids):
     return (torch.cumsum(mask, dim=1).type_as(mask) * mask).long() + PAD
 
 
-def encoder(w, cfg, ids, attention_mask, dropout=False, masks=None):
-    """Final hidden states [B, T, H] of RobertaModel (no pooler). ids, attention_mask: [B, T] integer tensors.
+def encoder(w, cfg, ids, attention_mask, dropout=False, masks=None, token_type_ids=None, explicit_position_ids=None):
+    """Final hidden states [B, T, H] of RobertaModel (no pooler). ids, attention_mask: [B, T] integer tensors;
+    token_type_ids and explicit_position_ids, [B, T] too, replace type 0 and position_ids(ids) when given.
     `masks`, when given, replaces each dropout by a product with a given mask (0 or 1/(1-p)): "embeddings" [B, T, H],
     and per layer "attention" [B, heads, T, T] (on the probabilities), "attention_output" and "output" [B, T, H]."""
     b, t = ids.shape
@@ -115,9 +117,11 @@ def encoder(w, cfg, ids, attention_mask, dropout=False, masks=None):
     p_hidden = cfg["hidden_dropout_prob"] if dropout else 0.0
     p_attn = cfg["attention_probs_dropout_prob"] if dropout else 0.0
     e = "roberta.embeddings."
+    types = torch.zeros_like(ids) if token_type_ids is None else token_type_ids
+    positions = position_ids(ids) if explicit_position_ids is None else explicit_position_ids
     x = (F.embedding(ids, w[e + "word_embeddings.weight"], padding_idx=PAD)
-         + F.embedding(torch.zeros_like(ids), w[e + "token_type_embeddings.weight"])
-         + F.embedding(position_ids(ids), w[e + "position_embeddings.weight"], padding_idx=PAD))
+         + F.embedding(types, w[e + "token_type_embeddings.weight"])
+         + F.embedding(positions, w[e + "position_embeddings.weight"], padding_idx=PAD))
     x = F.layer_norm(x, (H,), w[e + "LayerNorm.weight"], w[e + "LayerNorm.bias"], eps)
 
     def drop(z, p, key, layer=None):

@@ -32,6 +32,7 @@ import org.jgpt.train.Pooling;
 import org.jgpt.train.RetrievalEvaluation;
 import org.jgpt.train.SentenceEncoder;
 import org.jgpt.train.TrainableEncoder;
+import org.jgpt.train.TranslationLmEvaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,12 +41,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
                 + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
-                + " winograd, coqa, summarize, translate, qa, classify; masked-lm and retrieval for encoders. The README"
+                + " winograd, coqa, summarize, translate, qa, classify; masked-lm, retrieval and tlm for encoders. The README"
                 + " describes each one's data format.")
 final class EvalCommand implements Callable<Integer> {
     private static final List<String> TASKS =
             List.of("perplexity", "lambada", "cbt", "winograd", "coqa", "summarize", "translate", "qa", "classify",
-                    "masked-lm", "retrieval");
+                    "masked-lm", "retrieval", "tlm");
 
     private static final int MASKED_LM_BATCH = 8;
     private static final int MASKED_LM_WINDOW = 256;
@@ -93,7 +94,7 @@ final class EvalCommand implements Callable<Integer> {
             description = "coqa, qa, translate, summarize: tokens to generate at most (default: 32, 32, 64, 100).")
     Integer maxTokens;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "summarize: the sampling seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "summarize: the sampling seed; masked-lm, tlm: the masks' (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--confident-fraction", paramLabel = "F", defaultValue = "0.01",
@@ -113,11 +114,12 @@ final class EvalCommand implements Callable<Integer> {
     String masking;
 
     @Option(names = "--mask-rate", paramLabel = "R", defaultValue = "0.15",
-            description = "masked-lm: the share of tokens masked (default: ${DEFAULT-VALUE}).")
+            description = "masked-lm, tlm: the share of tokens masked (default: ${DEFAULT-VALUE}).")
     double maskRate;
 
     @Option(names = "--fields", paramLabel = "QUERY,CANDIDATE", split = ",",
-            description = "retrieval: the JSONL fields of the query and of the text to retrieve (default: anchor,positive).")
+            description = "retrieval: the JSONL fields of the query and of the text to retrieve (default: anchor,positive);"
+                    + " tlm: the two languages (default: the model's own, else anchor,positive).")
     List<String> fields = List.of();
 
     @Option(names = "--candidates", paramLabel = "N", defaultValue = "1000",
@@ -140,6 +142,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (name.equals("retrieval")) {
             print(retrieval());
+            return 0;
+        }
+        if (name.equals("tlm")) {
+            print(translationLm());
             return 0;
         }
         Detokenizer detok = Detokenizer.parse(detokenizer);
@@ -230,6 +236,30 @@ final class EvalCommand implements Callable<Integer> {
             examples.add(example);
         }
         return new EvalResult("retrieval (" + encoder.pooling().key() + " pooling)", metrics, examples);
+    }
+
+    /**
+     * tlm: --data holds pairs (JSONL); its held-out pairs (every 20th record; the first --limit), one language's
+     * tokens masked and scored with the other language visible and hidden, each way round.
+     */
+    private EvalResult translationLm() {
+        TranslationLmEvaluation.Result r = TranslationLmEvaluation.run(modelDir, data, fields, maskRate, MASKED_LM_BATCH,
+                seed, limit);
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        for (TranslationLmEvaluation.Direction d : r.directions()) {
+            String prefix = d.masked() + "_accuracy_" + d.other();
+            metrics.put(prefix + "_visible", d.visibleAccuracy());
+            metrics.put(prefix + "_hidden", d.hiddenAccuracy());
+        }
+        for (TranslationLmEvaluation.Direction d : r.directions()) {
+            String prefix = d.masked() + "_loss_" + d.other();
+            metrics.put(prefix + "_visible", d.visibleLoss());
+            metrics.put(prefix + "_hidden", d.hiddenLoss());
+        }
+        for (TranslationLmEvaluation.Direction d : r.directions()) metrics.put(d.masked() + "_masked_tokens", d.tokens());
+        metrics.put("pairs", r.pairs());
+        String layout = r.languageEmbeddings() ? "language embeddings, positions per segment" : "RoBERTa's pair layout";
+        return new EvalResult("tlm (" + maskRate + ", " + layout + ")", metrics, List.of());
     }
 
     /** perplexity: a .jsonl file holds one document per record ("text"); any other file is one plain-text document. */

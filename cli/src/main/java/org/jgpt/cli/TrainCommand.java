@@ -24,11 +24,12 @@ import picocli.CommandLine.Option;
                 "RoBERTa encoder with a masked objective (mlm, wwm, span, each alone or with +sop or +nsp).",
                 "Or learn sentence embeddings from text: simcse (sentences), contrastive-pairs (JSONL pairs).",
                 "Or ELECTRA's replaced-token detection: rtd (generator and discriminator), rtd-random (no generator).",
+                "Or XLM's translation LM from JSONL pairs: tlm.",
                 "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
                 "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Prepared corpus directory (jgpt prepare); for simcse a text file (a"
-            + " sentence a line) or JSONL, for contrastive-pairs JSONL.")
+            + " sentence a line) or JSONL, for contrastive-pairs and tlm JSONL.")
     Path data;
 
     @Option(names = "--out", required = true, description = "Run directory: checkpoints, metrics.csv, loss.png, and the latest model.")
@@ -46,7 +47,8 @@ final class TrainCommand implements Callable<Integer> {
             + " sentence), train a RoBERTa encoder; simcse (unsupervised SimCSE) and contrastive-pairs"
             + " (MultipleNegativesRankingLoss) train a sentence encoder; rtd (ELECTRA) and rtd-random (uniform"
             + " replacements, no generator) train an ELECTRA discriminator, saved in --out, the generator in"
-            + " --out/generator (default: ${DEFAULT-VALUE}).")
+            + " --out/generator; tlm (XLM's translation LM) masks pairs of a sentence and its translation"
+            + " (default: ${DEFAULT-VALUE}).")
     String objective;
 
     @Option(names = "--mask-rate", defaultValue = "0.15", description = "Share of tokens the masked objectives predict,"
@@ -75,11 +77,12 @@ final class TrainCommand implements Callable<Integer> {
             + " tokens) or cls (the <s> output); saved in config.json for embed and serve (default: ${DEFAULT-VALUE}).")
     String pooling;
 
-    @Option(names = "--fields", split = ",", paramLabel = "FIELD", description = "simcse, contrastive-pairs: the JSONL"
-            + " fields to read, one for simcse, two for pairs (default: text; anchor,positive).")
+    @Option(names = "--fields", split = ",", paramLabel = "FIELD", description = "simcse, contrastive-pairs, tlm: the"
+            + " JSONL fields to read, one for simcse, two for pairs (default: text; anchor,positive); tlm saves them as"
+            + " its languages.")
     List<String> fields = List.of();
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "simcse, contrastive-pairs from scratch: the"
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "simcse, contrastive-pairs, tlm from scratch: the"
             + " directory of the RoBERTa vocabulary (jgpt tokenizer train --roberta); with --init, the model's own.")
     Path tokenizer;
 
@@ -119,14 +122,14 @@ final class TrainCommand implements Callable<Integer> {
             System.err.printf("resuming %s at step %d of %d%n", out, trainer.step(), trainer.config().maxSteps());
         } else {
             if (data == null) throw new IllegalArgumentException("--data is required (a directory made by jgpt prepare,"
-                    + " or for simcse and contrastive-pairs a text or JSONL file)");
+                    + " or for simcse, contrastive-pairs and tlm a text or JSONL file)");
             TrainConfig config = new TrainConfig(data.toAbsolutePath().toString(), batch, seq, gradAccum, steps, lr, minLr,
                     warmup, weightDecay, !noDecayEmbeddings, beta1, beta2, gradClip, dropout, evalInterval, evalBatches,
                     checkpointInterval, seed, objective, maskRate, temperature, pooling, fields, generatorWidthRatio,
                     discriminatorWeight);
-            if (tokenizer != null && !(config.contrastive() && "scratch".equals(init))) {
-                throw new IllegalArgumentException("--tokenizer is for simcse and contrastive-pairs from scratch; "
-                        + (config.contrastive() ? "--init brings its own" : "a prepared corpus brings its own"));
+            if (tokenizer != null && !(config.readsText() && "scratch".equals(init))) {
+                throw new IllegalArgumentException("--tokenizer is for simcse, contrastive-pairs and tlm from scratch; "
+                        + (config.readsText() ? "--init brings its own" : "a prepared corpus brings its own"));
             }
             if (embeddingSize != null && !config.replacedTokenDetection()) {
                 throw new IllegalArgumentException("--embedding-size is ELECTRA's: it applies to rtd and rtd-random");
@@ -136,7 +139,7 @@ final class TrainCommand implements Callable<Integer> {
                 trainer = Trainer.start(config, electraConfig(corpusVocabulary()), out);
             } else if (config.trainsEncoder() && !"scratch".equals(init)) {
                 trainer = Trainer.startFrom(config, Path.of(init), out);
-            } else if (config.contrastive()) {
+            } else if (config.readsText()) {
                 if (tokenizer == null) {
                     throw new IllegalArgumentException(objective + " reads text: start from an encoder (--init DIR) or"
                             + " give a RoBERTa vocabulary (--tokenizer DIR)");

@@ -63,6 +63,12 @@ public record EncoderConfig(
         return new EncoderConfig(vocabSize, 768, 12, 12, 3072, "gelu", 514, 1, 1e-5f, 1, 0, 2);
     }
 
+    /** This config with {@code typeVocabSize} token types (TLM's languages need two). */
+    public EncoderConfig withTypeVocabSize(int typeVocabSize) {
+        return new EncoderConfig(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, hiddenAct,
+                maxPositionEmbeddings, typeVocabSize, layerNormEps, padTokenId, bosTokenId, eosTokenId);
+    }
+
     public int headDim() {
         return hiddenSize / numHeads;
     }

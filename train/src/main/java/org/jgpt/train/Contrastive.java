@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.jgpt.model.EncoderConfig;
@@ -36,8 +35,7 @@ final class Contrastive implements Objective {
     private int truncated; // texts cut to the sequence length
     private final int[] inputs;
     private final int[] lengths;
-    private long cachedEpoch = -1;
-    private int[] epochOrder;
+    private final EpochOrder order;
 
     Contrastive(EncoderConfig modelConfig, TrainConfig config, GPT2Tokenizer tokenizer) {
         this.config = config;
@@ -65,6 +63,7 @@ final class Contrastive implements Objective {
         this.step = new ContrastiveStep(model, pooling, (float) config.temperature());
         this.inputs = new int[2 * b * t];
         this.lengths = new int[2 * b];
+        this.order = new EpochOrder(trainAnchors.length, config.seed() ^ 0x2545F4914F6CDD1DL);
     }
 
     private int[][] frame(List<ContrastiveData.Pair> records, Function<ContrastiveData.Pair, String> side,
@@ -94,33 +93,10 @@ final class Contrastive implements Objective {
 
     @Override
     public float trainOn(long index, float lossScale, long dropoutSeed) {
-        int b = config.batchSize();
-        long perEpoch = trainAnchors.length / b;
-        int[] order = order(index / perEpoch);
-        int first = (int) (index % perEpoch) * b;
-        int[] records = Arrays.copyOfRange(order, first, first + b);
-        fill(trainAnchors, trainPositives, records);
+        fill(trainAnchors, trainPositives, order.batch(index, config.batchSize()));
         float loss = step.forward(inputs, lengths, true, dropoutSeed);
         step.backward(lossScale);
         return loss;
-    }
-
-    /** The training records in epoch {@code epoch}'s order: a Fisher-Yates shuffle seeded by (seed, epoch). */
-    private int[] order(long epoch) {
-        if (epoch != cachedEpoch) {
-            int[] order = new int[trainAnchors.length];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            SplittableRandom random = new SplittableRandom(BatchLoader.mix(config.seed() ^ 0x2545F4914F6CDD1DL, epoch));
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int swap = order[i];
-                order[i] = order[j];
-                order[j] = swap;
-            }
-            epochOrder = order;
-            cachedEpoch = epoch;
-        }
-        return epochOrder;
     }
 
     /** Rows 0..b-1 the records' anchors, rows b..2b-1 their positives, each padded to the sequence length. */

@@ -9,19 +9,21 @@ import org.jgpt.model.ElectraConfig;
  * Everything a training run is, besides the model's own config: nanoGPT's knobs with GPT-2's defaults. Saved in each
  * checkpoint, so that {@code --resume} continues with exactly the same run.
  *
- * @param data          a directory made by {@code jgpt prepare}; for the contrastive objectives, a text or JSONL file
+ * @param data          a directory made by {@code jgpt prepare}; for the contrastive objectives and tlm, a text or
+ *                      JSONL file
  * @param gradAccum     micro-batches per optimizer step
  * @param decayEmbeddings whether weight decay applies to wte and wpe as well as the other matrices
  * @param evalInterval  steps between validation losses (0: only at the end)
  * @param evalBatches   validation batches per evaluation (at most the whole validation split)
  * @param checkpointInterval steps between checkpoints (0: only at the end)
  * @param objective     "clm" (GPT-2), or an encoder's: a masked objective (mlm, wwm, span, alone or +sop or +nsp),
- *                      a contrastive one (simcse, contrastive-pairs), or ELECTRA's replaced-token detection (rtd,
- *                      rtd-random)
+ *                      a contrastive one (simcse, contrastive-pairs), ELECTRA's replaced-token detection (rtd,
+ *                      rtd-random), or XLM's translation LM (tlm)
  * @param maskRate      the share of tokens the masked objectives predict
  * @param temperature   the contrastive objectives' softmax temperature over cosine similarities
  * @param pooling       how the contrastive objectives pool a sequence: "mean" or "cls" ({@link Pooling})
- * @param fields        the JSON fields the contrastive objectives read; empty for {@link ContrastiveData}'s defaults
+ * @param fields        the JSON fields the contrastive objectives and tlm read; empty for {@link ContrastiveData}'s
+ *                      defaults
  * @param generatorWidthRatio rtd: the generator's hidden size, feed-forward size and heads over the discriminator's
  * @param discriminatorWeight rtd: λ, the discriminator's loss weight beside the generator's
  */
@@ -72,10 +74,11 @@ public record TrainConfig(
         if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be positive: " + temperature);
         Pooling.parse(pooling);
         fields = List.copyOf(fields);
-        boolean contrastive = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
-        if (!contrastive && !ReplacedTokenDetection.names(objective)) MaskedLm.Name.parse(objective);
-        if (!contrastive && !fields.isEmpty()) {
-            throw new IllegalArgumentException("fields apply to the contrastive objectives, not " + objective);
+        boolean readsText = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS)
+                || objective.equals(TranslationLm.NAME);
+        if (!readsText && !ReplacedTokenDetection.names(objective)) MaskedLm.Name.parse(objective);
+        if (!readsText && !fields.isEmpty()) {
+            throw new IllegalArgumentException("fields apply to the contrastive objectives and tlm, not " + objective);
         }
         ElectraConfig.requireGeneratorRatio(generatorWidthRatio);
         if (!(discriminatorWeight > 0)) {
@@ -96,6 +99,11 @@ public record TrainConfig(
     /** Whether the objective is ELECTRA's replaced-token detection (rtd, rtd-random), which trains an ELECTRA pair. */
     public boolean replacedTokenDetection() {
         return ReplacedTokenDetection.names(objective);
+    }
+
+    /** Whether the objective reads text (JSONL, or lines) rather than a prepared corpus: the contrastive ones and tlm. */
+    public boolean readsText() {
+        return contrastive() || objective.equals(TranslationLm.NAME);
     }
 
     /** Tokens per optimizer step, padding included (a contrastive record is two sequences). */

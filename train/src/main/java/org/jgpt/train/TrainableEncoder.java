@@ -61,6 +61,13 @@ public final class TrainableEncoder {
         }
     }
 
+    /**
+     * Hugging Face's {@code token_type_ids} and {@code position_ids}, one per token ([batch × seqLen], row-major), in
+     * place of RoBERTa's defaults (type 0 throughout; positions counting up from pad + 1 over the non-padding tokens,
+     * pad for padding): for inputs of two segments each with its own type and positions, as XLM's translation LM.
+     */
+    public record Segments(int[] typeIds, int[] positionIds) {}
+
     private final EncoderConfig config;
     private final Heads heads;
     private final int batch;
@@ -79,6 +86,7 @@ public final class TrainableEncoder {
     // activations
     private final int[] tokens;
     private final int[] positions;
+    private final int[] types;
     private final int[] lengths;
     private final float[] embeddings; // before the embedding LayerNorm
     private final float[] embMean, embRstd, embMask;
@@ -159,6 +167,7 @@ public final class TrainableEncoder {
 
         tokens = new int[rows];
         positions = new int[rows];
+        types = new int[rows];
         lengths = new int[batch];
         embeddings = new float[rows * c];
         embMean = new float[rows];
@@ -295,12 +304,23 @@ public final class TrainableEncoder {
      * when it has no label. Keeps what {@link #backward} needs.
      */
     public float forward(int[] inputs, int[] lengths, int[] mlmLabels, int[] sentenceLabels, long dropoutSeed) {
-        return run(inputs, lengths, mlmLabels, sentenceLabels, true, dropoutSeed);
+        return run(inputs, lengths, null, mlmLabels, sentenceLabels, true, dropoutSeed);
+    }
+
+    /** {@link #forward} with the given token types and positions ({@code segments}; null for RoBERTa's). */
+    public float forward(int[] inputs, int[] lengths, Segments segments, int[] mlmLabels, int[] sentenceLabels,
+                         long dropoutSeed) {
+        return run(inputs, lengths, segments, mlmLabels, sentenceLabels, true, dropoutSeed);
     }
 
     /** The same loss with dropout off: for validation. */
     public float evaluate(int[] inputs, int[] lengths, int[] mlmLabels, int[] sentenceLabels) {
-        return run(inputs, lengths, mlmLabels, sentenceLabels, false, 0);
+        return run(inputs, lengths, null, mlmLabels, sentenceLabels, false, 0);
+    }
+
+    /** {@link #evaluate} with the given token types and positions ({@code segments}; null for RoBERTa's). */
+    public float evaluate(int[] inputs, int[] lengths, Segments segments, int[] mlmLabels, int[] sentenceLabels) {
+        return run(inputs, lengths, segments, mlmLabels, sentenceLabels, false, 0);
     }
 
     /** The masked-LM part of the last forward's loss (0 when it had no label). */
@@ -335,7 +355,7 @@ public final class TrainableEncoder {
         int[] labels = new int[rows];
         Arrays.fill(labels, IGNORE);
         for (int r : atRows) labels[r] = 0;
-        run(inputs, lengths, labels, null, false, 0);
+        run(inputs, lengths, null, labels, null, false, 0);
         int v = config.vocabSize();
         float[] logits = new float[atRows.length * v];
         for (int i = 0; i < atRows.length; i++) {
@@ -348,7 +368,7 @@ public final class TrainableEncoder {
     /** The sentence head's logits ([batch × classes]) for {@code inputs}, dropout off. A copy. */
     public float[] sentenceLogits(int[] inputs, int[] lengths) {
         requireHead(heads.sentenceHead() != null, "a sentence head");
-        run(inputs, lengths, null, null, false, 0);
+        run(inputs, lengths, null, null, null, false, 0);
         sentenceHeadForward(false, 0);
         return Arrays.copyOf(sentLogits, sentLogits.length);
     }
@@ -363,7 +383,7 @@ public final class TrainableEncoder {
      * dropout when {@code training}. Keeps what {@link #backwardFromOutput} needs.
      */
     public float[] encode(int[] inputs, int[] lengths, boolean training, long dropoutSeed) {
-        runEncoder(inputs, lengths, training, dropoutSeed);
+        runEncoder(inputs, lengths, null, training, dropoutSeed);
         mlmActive = false;
         sentenceActive = false;
         lastLoss = Float.NaN;
@@ -383,8 +403,9 @@ public final class TrainableEncoder {
         if (!present) throw new IllegalStateException("this encoder has no " + what);
     }
 
-    private float run(int[] inputs, int[] lengthsIn, int[] mlmLabels, int[] sentenceLabels, boolean training, long seed) {
-        runEncoder(inputs, lengthsIn, training, seed);
+    private float run(int[] inputs, int[] lengthsIn, Segments segments, int[] mlmLabels, int[] sentenceLabels,
+                      boolean training, long seed) {
+        runEncoder(inputs, lengthsIn, segments, training, seed);
         encoded = false;
         lastMlmLoss = 0f;
         lastSentenceLoss = 0f;
@@ -421,10 +442,14 @@ public final class TrainableEncoder {
         return lastLoss;
     }
 
-    private void runEncoder(int[] inputs, int[] lengthsIn, boolean training, long seed) {
+    private void runEncoder(int[] inputs, int[] lengthsIn, Segments segments, boolean training, long seed) {
         if (inputs.length != rows || lengthsIn.length != batch) {
             throw new IllegalArgumentException("expected " + rows + " inputs and " + batch + " lengths, got "
                     + inputs.length + " and " + lengthsIn.length);
+        }
+        if (segments != null && (segments.typeIds().length != rows || segments.positionIds().length != rows)) {
+            throw new IllegalArgumentException("expected " + rows + " token types and positions, got "
+                    + segments.typeIds().length + " and " + segments.positionIds().length);
         }
         int c = config.hiddenSize();
         int pad = config.padTokenId();
@@ -438,15 +463,27 @@ public final class TrainableEncoder {
                 int id = inputs[r];
                 if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " out of range");
                 tokens[r] = id;
-                positions[r] = id == pad ? pad : pad + ++counted;
+                if (segments == null) {
+                    positions[r] = id == pad ? pad : pad + ++counted;
+                    types[r] = 0;
+                } else {
+                    positions[r] = segments.positionIds()[r];
+                    types[r] = segments.typeIds()[r];
+                    if (positions[r] < 0 || positions[r] >= config.maxPositionEmbeddings()) {
+                        throw new IllegalArgumentException("position id " + positions[r] + " out of range");
+                    }
+                    if (types[r] < 0 || types[r] >= config.typeVocabSize()) {
+                        throw new IllegalArgumentException("token type " + types[r] + " out of 0.." + (config.typeVocabSize() - 1));
+                    }
+                }
             }
         }
         stack.training = training && dropout > 0;
         stack.keyLengths = lengths;
-        float[] w = word.value(), p = position.value(), type = tokenType.value(); // token type 0 throughout
+        float[] w = word.value(), p = position.value(), type = tokenType.value();
         for (int r = 0; r < rows; r++) {
-            int wb = tokens[r] * c, pb = positions[r] * c, o = r * c;
-            for (int i = 0; i < c; i++) embeddings[o + i] = w[wb + i] + p[pb + i] + type[i];
+            int wb = tokens[r] * c, pb = positions[r] * c, tb = types[r] * c, o = r * c;
+            for (int i = 0; i < c; i++) embeddings[o + i] = w[wb + i] + p[pb + i] + type[tb + i];
         }
         Backprop.layerNormForward(residual[0], embMean, embRstd, embeddings, embLnWeight.value(), embLnBias.value(),
                 rows, c, config.layerNormEps());
@@ -528,7 +565,7 @@ public final class TrainableEncoder {
             // nn.Embedding(padding_idx): the padding rows get no gradient from the lookup
             if (tokens[r] != pad) for (int i = 0; i < c; i++) dWord[tokens[r] * c + i] += dEmbeddings[o + i];
             if (positions[r] != pad) for (int i = 0; i < c; i++) dPosition[positions[r] * c + i] += dEmbeddings[o + i];
-            for (int i = 0; i < c; i++) dType[i] += dEmbeddings[o + i];
+            for (int i = 0; i < c; i++) dType[types[r] * c + i] += dEmbeddings[o + i];
         }
     }
 
@@ -632,11 +669,33 @@ public final class TrainableEncoder {
         List<String> missing = new ArrayList<>();
         try (Safetensors file = Safetensors.open(dir.resolve("model.safetensors"))) {
             for (HfTensor t : hfTensors) {
-                if (file.names().contains(t.name())) t.write(file.tensor(t.name()), t.parameter().value());
-                else missing.add(t.name());
+                if (!file.names().contains(t.name())) {
+                    missing.add(t.name());
+                } else if (t.parameter() == tokenType) {
+                    loadTokenTypes(file.tensor(t.name()));
+                } else {
+                    t.write(file.tensor(t.name()), t.parameter().value());
+                }
             }
         }
         return missing;
+    }
+
+    /**
+     * The token-type table, from one with as many types or fewer: a masked-LM encoder's single type widened for
+     * TLM's two languages. Each added type starts as a copy of type 0, so that the wider model starts out computing
+     * what the saved one did.
+     */
+    private void loadTokenTypes(Tensor saved) {
+        int c = config.hiddenSize();
+        long[] shape = saved.shape();
+        if (shape.length != 2 || shape[1] != c || shape[0] < 1 || shape[0] > config.typeVocabSize()) {
+            throw new IllegalArgumentException(tokenType.name() + " has shape " + Arrays.toString(shape) + ", expected ["
+                    + config.typeVocabSize() + ", " + c + "] or fewer types");
+        }
+        float[] value = tokenType.value();
+        for (int k = 0; k < shape[0] * c; k++) value[k] = saved.get(k);
+        for (int type = (int) shape[0]; type < config.typeVocabSize(); type++) System.arraycopy(value, 0, value, type * c, c);
     }
 
     private void gelu(float[] out, float[] in, int n) {

@@ -33,7 +33,7 @@ public final class Trainer implements AutoCloseable {
 
     private final TrainConfig config;
     private final Path outDir;
-    private final TokenDataset train; // null for the contrastive objectives, which read text
+    private final TokenDataset train; // null for the objectives that read text
     private final TokenDataset val;
     private final GPT2Tokenizer tokenizer;
     private final Objective objective;
@@ -43,25 +43,28 @@ public final class Trainer implements AutoCloseable {
     /**
      * {@code modelConfig} is a GPT2Config for the causal LM, an ElectraConfig (the discriminator's) for replaced-token
      * detection, an EncoderConfig for the other encoder objectives.
-     * {@code textTokenizer} reads the contrastive objectives' text; the others take their prepared corpus's.
+     * {@code textTokenizer} reads the text of the contrastive objectives and tlm; the others take their prepared
+     * corpus's.
      */
     private Trainer(TrainConfig config, Object modelConfig, GPT2Tokenizer textTokenizer, Path outDir) throws IOException {
         this.config = config;
         this.outDir = outDir;
         Path data = Path.of(config.data());
-        boolean contrastive = config.contrastive();
-        if (contrastive && textTokenizer == null) {
+        boolean readsText = config.readsText();
+        if (readsText && textTokenizer == null) {
             throw new IllegalArgumentException(config.objective() + " needs a tokenizer: start from a saved encoder or give one");
         }
-        this.train = contrastive ? null : TokenDataset.open(data, "train");
-        this.val = contrastive ? null : TokenDataset.open(data, "val");
-        this.tokenizer = contrastive ? textTokenizer : TokenDataset.tokenizer(data);
+        this.train = readsText ? null : TokenDataset.open(data, "train");
+        this.val = readsText ? null : TokenDataset.open(data, "val");
+        this.tokenizer = readsText ? textTokenizer : TokenDataset.tokenizer(data);
         try {
             this.objective = switch (modelConfig) {
                 case GPT2Config gpt when !config.trainsEncoder() -> new CausalLm(gpt, config, train, val);
                 case ElectraConfig electra when config.replacedTokenDetection() ->
                         new ReplacedTokenDetection(electra, config, train, val, tokenizer);
-                case EncoderConfig encoder when contrastive -> new Contrastive(encoder, config, tokenizer);
+                case EncoderConfig encoder when config.contrastive() -> new Contrastive(encoder, config, tokenizer);
+                case EncoderConfig encoder when config.objective().equals(TranslationLm.NAME) ->
+                        new TranslationLm(encoder, config, tokenizer);
                 case EncoderConfig encoder when config.trainsEncoder() -> new MaskedLm(encoder, config, train, val, tokenizer);
                 default -> throw new IllegalArgumentException("objective " + config.objective() + " does not train a "
                         + (config.trainsEncoder() ? "GPT" : "encoder"));
@@ -87,8 +90,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * A new run of an encoder from BERT's initialisation; {@code tokenizer} reads a contrastive objective's text
-     * (null for the masked objectives, which take their corpus's).
+     * A new run of an encoder from BERT's initialisation; {@code tokenizer} reads the text of a contrastive objective
+     * or tlm (null for the masked objectives, which take their corpus's).
      */
     public static Trainer start(TrainConfig config, EncoderConfig modelConfig, GPT2Tokenizer tokenizer, Path outDir)
             throws IOException {
@@ -105,15 +108,16 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * A new run of an encoder from the one saved in {@code init}: its config and weights, and for a contrastive
-     * objective its tokenizer. A masked objective needs the masked-LM head there; a sentence-pair head it lacks
-     * starts from BERT's initialisation, and heads the objective does not use are left out.
+     * A new run of an encoder from the one saved in {@code init}: its config and weights, and for an objective that
+     * reads text its tokenizer. A masked objective needs the masked-LM head there; a sentence-pair head it lacks
+     * starts from BERT's initialisation, and heads the objective does not use are left out. tlm's second language
+     * embedding starts as a copy of the first when {@code init} has one token type.
      */
     public static Trainer startFrom(TrainConfig config, Path init, Path outDir) throws IOException {
         if (!config.trainsEncoder()) throw new IllegalArgumentException("startFrom() starts encoders; GPT-2 starts from its weights");
         if (config.replacedTokenDetection()) throw new IllegalArgumentException(config.objective() + " starts from scratch");
         EncoderConfig modelConfig = EncoderConfig.load(TrainableEncoder.requireEncoder(init));
-        Trainer trainer = create(config, modelConfig, config.contrastive() ? GPT2Tokenizer.fromDirectory(init) : null, outDir);
+        Trainer trainer = create(config, modelConfig, config.readsText() ? GPT2Tokenizer.fromDirectory(init) : null, outDir);
         try {
             trainer.objective.initialize(config.seed());
             trainer.encoder().loadPretrained(init, true);
@@ -140,7 +144,7 @@ public final class Trainer implements AutoCloseable {
         Path json = checkpoint.resolve("config.json");
         Object modelConfig = state.config().replacedTokenDetection() ? ElectraConfig.load(json)
                 : state.config().trainsEncoder() ? EncoderConfig.load(json) : GPT2Config.load(json);
-        GPT2Tokenizer textTokenizer = state.config().contrastive() ? GPT2Tokenizer.fromDirectory(checkpoint) : null;
+        GPT2Tokenizer textTokenizer = state.config().readsText() ? GPT2Tokenizer.fromDirectory(checkpoint) : null;
         Trainer trainer = new Trainer(state.config(), modelConfig, textTokenizer, outDir);
         TrainingCheckpoint.restore(checkpoint, trainer.objective, trainer.optimizer);
         trainer.step = state.step();
@@ -162,6 +166,7 @@ public final class Trainer implements AutoCloseable {
         return switch (objective) {
             case MaskedLm masked -> masked.model();
             case Contrastive contrastive -> contrastive.model();
+            case TranslationLm translation -> translation.model();
             default -> throw new IllegalStateException("this run trains no RoBERTa encoder");
         };
     }
