@@ -17,7 +17,7 @@ import org.jgpt.model.ElectraConfig;
  * @param checkpointInterval steps between checkpoints (0: only at the end)
  * @param objective     "clm" (GPT-2), or an encoder's: a masked objective (mlm, wwm, span, alone or +sop or +nsp),
  *                      a contrastive one (simcse, contrastive-pairs), or ELECTRA's replaced-token detection (rtd,
- *                      rtd-random)
+ *                      rtd-random), or XLNet's permutation LM (plm)
  * @param maskRate      the share of tokens the masked objectives predict
  * @param temperature   the contrastive objectives' softmax temperature over cosine similarities
  * @param pooling       how the contrastive objectives pool a sequence: "mean" or "cls" ({@link Pooling})
@@ -73,7 +73,9 @@ public record TrainConfig(
         Pooling.parse(pooling);
         fields = List.copyOf(fields);
         boolean contrastive = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS);
-        if (!contrastive && !ReplacedTokenDetection.names(objective)) MaskedLm.Name.parse(objective);
+        if (!contrastive && !ReplacedTokenDetection.names(objective) && !objective.equals(PermutationLm.NAME)) {
+            MaskedLm.Name.parse(objective);
+        }
         if (!contrastive && !fields.isEmpty()) {
             throw new IllegalArgumentException("fields apply to the contrastive objectives, not " + objective);
         }

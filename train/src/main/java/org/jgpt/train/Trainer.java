@@ -62,6 +62,8 @@ public final class Trainer implements AutoCloseable {
                 case ElectraConfig electra when config.replacedTokenDetection() ->
                         new ReplacedTokenDetection(electra, config, train, val, tokenizer);
                 case EncoderConfig encoder when contrastive -> new Contrastive(encoder, config, tokenizer);
+                case EncoderConfig encoder when config.objective().equals(PermutationLm.NAME) ->
+                        new PermutationLm(encoder, config, train, val, tokenizer);
                 case EncoderConfig encoder when config.trainsEncoder() -> new MaskedLm(encoder, config, train, val, tokenizer);
                 default -> throw new IllegalArgumentException("objective " + config.objective() + " does not train a "
                         + (config.trainsEncoder() ? "GPT" : "encoder"));
@@ -111,7 +113,9 @@ public final class Trainer implements AutoCloseable {
      */
     public static Trainer startFrom(TrainConfig config, Path init, Path outDir) throws IOException {
         if (!config.trainsEncoder()) throw new IllegalArgumentException("startFrom() starts encoders; GPT-2 starts from its weights");
-        if (config.replacedTokenDetection()) throw new IllegalArgumentException(config.objective() + " starts from scratch");
+        if (config.replacedTokenDetection() || config.objective().equals(PermutationLm.NAME)) {
+            throw new IllegalArgumentException(config.objective() + " starts from scratch");
+        }
         EncoderConfig modelConfig = EncoderConfig.load(TrainableEncoder.requireEncoder(init));
         Trainer trainer = create(config, modelConfig, config.contrastive() ? GPT2Tokenizer.fromDirectory(init) : null, outDir);
         try {
