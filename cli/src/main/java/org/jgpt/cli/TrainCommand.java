@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
                 "Or learn sentence embeddings from text: simcse (sentences), contrastive-pairs (JSONL pairs).",
                 "Or ELECTRA's replaced-token detection: rtd (generator and discriminator), rtd-random (no generator).",
                 "Or XLM's translation LM from JSONL pairs: tlm.",
+                "Or XLNet's permutation LM, plm: two-stream attention on a RoBERTa body, 1/6 of tokens predicted.",
                 "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
                 "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
 final class TrainCommand implements Callable<Integer> {
@@ -47,13 +48,15 @@ final class TrainCommand implements Callable<Integer> {
             + " sentence), train a RoBERTa encoder; simcse (unsupervised SimCSE) and contrastive-pairs"
             + " (MultipleNegativesRankingLoss) train a sentence encoder; rtd (ELECTRA) and rtd-random (uniform"
             + " replacements, no generator) train an ELECTRA discriminator, saved in --out, the generator in"
-            + " --out/generator; tlm (XLM's translation LM) masks pairs of a sentence and its translation"
-            + " (default: ${DEFAULT-VALUE}).")
+            + " --out/generator; tlm (XLM's translation LM) masks pairs of a sentence and its translation; plm"
+            + " (XLNet's permutation LM, spans as Hugging Face's permutation collator, an even --seq) trains a"
+            + " RoBERTa body with a query stream (default: ${DEFAULT-VALUE}).")
     String objective;
 
     @Option(names = "--mask-rate", defaultValue = "0.15", description = "Share of tokens the masked objectives predict,"
             + " 80%% of them replaced by <mask>, 10%% by a random token, 10%% kept; rtd: 85%% <mask>, 15%% kept, then"
-            + " all filled by the generator; rtd-random: all replaced by random tokens (default: ${DEFAULT-VALUE}).")
+            + " all filled by the generator; rtd-random: all replaced by random tokens; plm predicts 1/6 as XLNet, whatever this says"
+            + " (default: ${DEFAULT-VALUE}).")
     double maskRate;
 
     @Option(names = "--generator-width-ratio", defaultValue = "0.25", description = "rtd: the generator's hidden size,"

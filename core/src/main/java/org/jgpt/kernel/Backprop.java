@@ -282,6 +282,103 @@ public final class Backprop {
         });
     }
 
+    // ---- self-attention under an arbitrary visibility mask, queries and keys from different streams (XLNet) ------
+
+    /**
+     * Attention where query t of sequence b sees key u only if {@code visible[(b·T + t)·T + u]}: the queries are
+     * the q part of {@code queries} ([R, 3C]), the keys and values the k and v parts of {@code keysValues} (the same
+     * array for ordinary self-attention; the content stream's for XLNet's query stream). A query that sees no key
+     * gets zero output. {@code att} ([batch, nHead, T, T]) keeps the probabilities, zero where not visible;
+     * {@code dropout} as in {@link #attentionForward}.
+     */
+    public static void maskedAttentionForward(float[] out, float[] att, float[] dropout, float[] queries,
+                                              float[] keysValues, boolean[] visible, int batch, int seqLen, int dim,
+                                              int nHead, float scale) {
+        int headDim = dim / nHead;
+        Parallel.forEach(batch * nHead, task -> {
+            int b = task / nHead;
+            int h = task % nHead;
+            float[][] s = headScratch(seqLen, headDim);
+            gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
+            gatherQueries(s, queries, b, h, seqLen, dim, headDim);
+            float[] q = s[0], v = s[2], kT = s[3], outRow = s[8];
+            for (int t = 0; t < seqLen; t++) {
+                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
+                int maskBase = (b * seqLen + t) * seqLen;
+                java.util.Arrays.fill(att, attBase, attBase + seqLen, 0f);
+                java.util.Arrays.fill(outRow, 0, headDim, 0f);
+                boolean any = false;
+                for (int u = 0; u < seqLen; u++) any |= visible[maskBase + u];
+                if (any) {
+                    for (int d = 0; d < headDim; d++) axpy(att, attBase, q[t * headDim + d] * scale, kT, d * seqLen, seqLen);
+                    for (int u = 0; u < seqLen; u++) if (!visible[maskBase + u]) att[attBase + u] = Float.NEGATIVE_INFINITY;
+                    Activations.softmax(att, attBase, seqLen); // exp(-inf) = 0: hidden keys get no weight
+                    for (int u = 0; u < seqLen; u++) {
+                        if (!visible[maskBase + u]) continue;
+                        float p = dropout == null ? att[attBase + u] : att[attBase + u] * dropout[attBase + u];
+                        axpy(outRow, 0, p, v, u * headDim, headDim);
+                    }
+                }
+                System.arraycopy(outRow, 0, out, (b * seqLen + t) * dim + h * headDim, headDim);
+            }
+        });
+    }
+
+    /**
+     * The backward of {@link #maskedAttentionForward}: accumulates the q gradient into {@code dQueries} and the k and
+     * v gradients into {@code dKeysValues} (both [R, 3C]; the same array for ordinary self-attention).
+     */
+    public static void maskedAttentionBackward(float[] dQueries, float[] dKeysValues, float[] dOut, float[] queries,
+                                               float[] keysValues, float[] att, float[] dropout, boolean[] visible,
+                                               int batch, int seqLen, int dim, int nHead, float scale) {
+        int headDim = dim / nHead;
+        Parallel.forEach(batch * nHead, task -> {
+            int b = task / nHead;
+            int h = task % nHead;
+            float[][] s = headScratch(seqLen, headDim);
+            gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
+            gatherQueries(s, queries, b, h, seqLen, dim, headDim);
+            float[] q = s[0], k = s[1], vT = s[4], dq = s[5], dk = s[6], dv = s[7], dScores = s[8], dOutRow = s[9];
+            java.util.Arrays.fill(dq, 0, seqLen * headDim, 0f);
+            java.util.Arrays.fill(dk, 0, seqLen * headDim, 0f);
+            java.util.Arrays.fill(dv, 0, seqLen * headDim, 0f);
+            for (int t = 0; t < seqLen; t++) {
+                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
+                int maskBase = (b * seqLen + t) * seqLen;
+                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutRow, 0, headDim);
+                java.util.Arrays.fill(dScores, 0, seqLen, 0f);
+                for (int d = 0; d < headDim; d++) axpy(dScores, 0, dOutRow[d], vT, d * seqLen, seqLen);
+                float weighted = 0f;
+                for (int u = 0; u < seqLen; u++) {
+                    if (!visible[maskBase + u]) continue;
+                    float keep = dropout == null ? 1f : dropout[attBase + u];
+                    axpy(dv, u * headDim, att[attBase + u] * keep, dOutRow, 0, headDim);
+                    dScores[u] *= keep;
+                    weighted += att[attBase + u] * dScores[u];
+                }
+                for (int u = 0; u < seqLen; u++) {
+                    if (!visible[maskBase + u]) continue;
+                    float dScore = att[attBase + u] * (dScores[u] - weighted) * scale;
+                    axpy(dq, t * headDim, dScore, k, u * headDim, headDim);
+                    axpy(dk, u * headDim, dScore, q, t * headDim, headDim);
+                }
+            }
+            for (int t = 0; t < seqLen; t++) {
+                int base = (b * seqLen + t) * 3 * dim + h * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    dQueries[base + d] += dq[t * headDim + d];
+                    dKeysValues[base + dim + d] += dk[t * headDim + d];
+                    dKeysValues[base + 2 * dim + d] += dv[t * headDim + d];
+                }
+            }
+        });
+    }
+
+    /** Overwrites the q rows of {@code s} by head {@code h} of {@code queries}' q part for sequence {@code b}. */
+    private static void gatherQueries(float[][] s, float[] queries, int b, int h, int seqLen, int dim, int headDim) {
+        for (int t = 0; t < seqLen; t++) System.arraycopy(queries, (b * seqLen + t) * 3 * dim + h * headDim, s[0], t * headDim, headDim);
+    }
+
     // ---- softmax cross-entropy ---------------------------------------------------------------------------------
 
     /**

@@ -34,7 +34,7 @@ final class MaskedLm implements Objective {
             if (masking == null || parts.length > 2 || (parts.length == 2 && pairs == null)) {
                 throw new IllegalArgumentException("unknown objective '" + objective
                         + "': choose clm, mlm, wwm or span (the last three alone or with +sop or +nsp, e.g. mlm+sop),"
-                        + " simcse, contrastive-pairs, rtd, rtd-random or tlm");
+                        + " simcse, contrastive-pairs, rtd, rtd-random, tlm or plm");
             }
             return new Name(masking, pairs);
         }

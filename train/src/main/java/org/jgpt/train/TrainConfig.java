@@ -18,7 +18,7 @@ import org.jgpt.model.ElectraConfig;
  * @param checkpointInterval steps between checkpoints (0: only at the end)
  * @param objective     "clm" (GPT-2), or an encoder's: a masked objective (mlm, wwm, span, alone or +sop or +nsp),
  *                      a contrastive one (simcse, contrastive-pairs), ELECTRA's replaced-token detection (rtd,
- *                      rtd-random), or XLM's translation LM (tlm)
+ *                      rtd-random), XLM's translation LM (tlm) or XLNet's permutation LM (plm)
  * @param maskRate      the share of tokens the masked objectives predict
  * @param temperature   the contrastive objectives' softmax temperature over cosine similarities
  * @param pooling       how the contrastive objectives pool a sequence: "mean" or "cls" ({@link Pooling})
@@ -76,7 +76,9 @@ public record TrainConfig(
         fields = List.copyOf(fields);
         boolean readsText = objective.equals(Contrastive.SIMCSE) || objective.equals(Contrastive.PAIRS)
                 || objective.equals(TranslationLm.NAME);
-        if (!readsText && !ReplacedTokenDetection.names(objective)) MaskedLm.Name.parse(objective);
+        if (!readsText && !ReplacedTokenDetection.names(objective) && !objective.equals(PermutationLm.NAME)) {
+            MaskedLm.Name.parse(objective);
+        }
         if (!readsText && !fields.isEmpty()) {
             throw new IllegalArgumentException("fields apply to the contrastive objectives and tlm, not " + objective);
         }

@@ -65,6 +65,8 @@ public final class Trainer implements AutoCloseable {
                 case EncoderConfig encoder when config.contrastive() -> new Contrastive(encoder, config, tokenizer);
                 case EncoderConfig encoder when config.objective().equals(TranslationLm.NAME) ->
                         new TranslationLm(encoder, config, tokenizer);
+                case EncoderConfig encoder when config.objective().equals(PermutationLm.NAME) ->
+                        new PermutationLm(encoder, config, train, val, tokenizer);
                 case EncoderConfig encoder when config.trainsEncoder() -> new MaskedLm(encoder, config, train, val, tokenizer);
                 default -> throw new IllegalArgumentException("objective " + config.objective() + " does not train a "
                         + (config.trainsEncoder() ? "GPT" : "encoder"));
@@ -115,7 +117,9 @@ public final class Trainer implements AutoCloseable {
      */
     public static Trainer startFrom(TrainConfig config, Path init, Path outDir) throws IOException {
         if (!config.trainsEncoder()) throw new IllegalArgumentException("startFrom() starts encoders; GPT-2 starts from its weights");
-        if (config.replacedTokenDetection()) throw new IllegalArgumentException(config.objective() + " starts from scratch");
+        if (config.replacedTokenDetection() || config.objective().equals(PermutationLm.NAME)) {
+            throw new IllegalArgumentException(config.objective() + " starts from scratch");
+        }
         EncoderConfig modelConfig = EncoderConfig.load(TrainableEncoder.requireEncoder(init));
         Trainer trainer = create(config, modelConfig, config.readsText() ? GPT2Tokenizer.fromDirectory(init) : null, outDir);
         try {

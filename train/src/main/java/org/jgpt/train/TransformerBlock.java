@@ -10,7 +10,7 @@ import org.jgpt.model.LayerWeights;
 /**
  * One transformer block for training: its parameters and activations, forward and backward side by side. GPT-2's
  * block is pre-LayerNorm; GPT-1's and BERT's are post-LayerNorm (the sum, then the norm). Attention is causal unless
- * the stack has key lengths (an encoder). Parameter names are GPT-2's ({@code h.N.attn.c_attn.weight}, Conv1D
+ * the stack has key lengths (an encoder) or a visibility mask (XLNet's two streams, {@link PermutationEncoder}). Parameter names are GPT-2's ({@code h.N.attn.c_attn.weight}, Conv1D
  * [in, out] layout) whatever the model; an encoder maps them to its own layout when it saves.
  */
 final class TransformerBlock {
@@ -26,6 +26,10 @@ final class TransformerBlock {
         boolean training;
         /** Keys visible to each sequence (the rest is padding), or null for causal attention. */
         int[] keyLengths;
+        /** Per (sequence, query, key) whether the query sees the key ([batch, T, T]); when set, keyLengths is unused. */
+        boolean[] visible;
+        /** A content stream's: the gradient of its q, k, v from the query stream's attention, added in the backward. */
+        float[] dQkvFromQueryStream;
 
         Stack(int batch, int seqLen, int dim, int heads, int inner, float eps, float dropout, boolean postLayerNorm,
               boolean erfGelu) {
@@ -51,6 +55,8 @@ final class TransformerBlock {
     final Parameter ln1Weight, ln1Bias, attnWeight, attnBias, projWeight, projBias;
     final Parameter ln2Weight, ln2Bias, fcWeight, fcBias, fcProjWeight, fcProjBias;
     private final Stack stack;
+    /** For XLNet's query stream: the content stream's block, whose keys and values this block's queries attend. */
+    private final TransformerBlock content;
     private final Tensor attnTensor, projTensor, fcTensor, fcProjTensor;
     private final float attentionScale;
     private final float[] ln1, ln1Mean, ln1Rstd, qkv, att, attMask, attOut, attProj, projMask;
@@ -64,7 +70,16 @@ final class TransformerBlock {
 
     /** Block {@code layer} of the stack, its parameters taken from {@code parameters}. */
     TransformerBlock(int layer, Stack stack, float attentionScale, Parameters parameters) {
+        this(layer, stack, attentionScale, parameters, null);
+    }
+
+    /**
+     * With {@code content}, the query stream's block of XLNet's two-stream attention: the same parameters (from
+     * {@code parameters}), its own activations, queries from its own input, keys and values from {@code content}'s.
+     */
+    TransformerBlock(int layer, Stack stack, float attentionScale, Parameters parameters, TransformerBlock content) {
         this.stack = stack;
+        this.content = content;
         this.attentionScale = attentionScale;
         int c = stack.dim;
         int inner = stack.inner;
@@ -120,8 +135,13 @@ final class TransformerBlock {
         if (!post) Backprop.layerNormForward(ln1, ln1Mean, ln1Rstd, in, ln1Weight.value(), ln1Bias.value(), rows, c, s.eps);
         Matmul.forward(qkv, post ? in : ln1, attnTensor, attnBias.value(), rows, c, 3 * c);
         if (s.training) Backprop.dropoutMask(attMask, attMask.length, s.dropout, seed);
-        Backprop.attentionForward(attOut, att, s.training ? attMask : null, qkv, s.keyLengths, s.batch, s.seqLen, c,
-                s.heads, attentionScale);
+        if (s.visible == null) {
+            Backprop.attentionForward(attOut, att, s.training ? attMask : null, qkv, s.keyLengths, s.batch, s.seqLen, c,
+                    s.heads, attentionScale);
+        } else {
+            Backprop.maskedAttentionForward(attOut, att, s.training ? attMask : null, qkv, content == null ? qkv : content.qkv,
+                    s.visible, s.batch, s.seqLen, c, s.heads, attentionScale);
+        }
         Matmul.forward(attProj, attOut, projTensor, projBias.value(), rows, c, c);
         if (s.training) {
             Backprop.dropoutMask(projMask, n, s.dropout, seed + 1);
@@ -183,8 +203,20 @@ final class TransformerBlock {
         Backprop.biasGradient(projBias.grad(), dC, rows, c);
         Matmul.backwardInput(dC2, dC, projTensor, rows, c, c);
         Arrays.fill(s.dQkv, 0f);
-        Backprop.attentionBackward(s.dQkv, dC2, qkv, att, s.training ? attMask : null, s.keyLengths, s.batch, s.seqLen,
-                c, s.heads, attentionScale);
+        if (s.visible == null) {
+            Backprop.attentionBackward(s.dQkv, dC2, qkv, att, s.training ? attMask : null, s.keyLengths, s.batch, s.seqLen,
+                    c, s.heads, attentionScale);
+        } else if (content == null) {
+            Backprop.maskedAttentionBackward(s.dQkv, s.dQkv, dC2, qkv, qkv, att, s.training ? attMask : null, s.visible,
+                    s.batch, s.seqLen, c, s.heads, attentionScale);
+        } else {
+            // the keys and values are the content stream's: their gradient waits in its stack for its backward
+            float[] dContent = content.stack.dQkvFromQueryStream;
+            Arrays.fill(dContent, 0f);
+            Backprop.maskedAttentionBackward(s.dQkv, dContent, dC2, qkv, content.qkv, att, s.training ? attMask : null,
+                    s.visible, s.batch, s.seqLen, c, s.heads, attentionScale);
+        }
+        if (s.dQkvFromQueryStream != null) Activations.add(s.dQkv, s.dQkvFromQueryStream, rows * 3 * c);
         Matmul.backwardWeight(attnWeight.grad(), post ? in : ln1, s.dQkv, rows, c, 3 * c);
         Backprop.biasGradient(attnBias.grad(), s.dQkv, rows, 3 * c);
         Matmul.backwardInput(dC2, s.dQkv, attnTensor, rows, c, 3 * c);
