@@ -28,7 +28,7 @@ import org.jgpt.model.EncoderConfig;
  * and {@link #load} translate to Hugging Face's RobertaForMaskedLM / RobertaForSequenceClassification / RobertaModel
  * tensors (nn.Linear's [out, in], separate query, key and value).
  */
-public final class TrainableEncoder {
+public final class TrainableEncoder implements SequenceClassifier {
     /** Labels at ignored positions, as in Hugging Face's collators; any negative label is ignored. */
     public static final int IGNORE = -100;
 
@@ -296,6 +296,12 @@ public final class TrainableEncoder {
      */
     public float forward(int[] inputs, int[] lengths, int[] mlmLabels, int[] sentenceLabels, long dropoutSeed) {
         return run(inputs, lengths, mlmLabels, sentenceLabels, true, dropoutSeed);
+    }
+
+    /** The sentence head's loss alone: {@link #forward} without masked-LM labels. */
+    @Override
+    public float sentenceLoss(int[] inputs, int[] lengths, int[] labels, long dropoutSeed) {
+        return forward(inputs, lengths, null, labels, dropoutSeed);
     }
 
     /** The same loss with dropout off: for validation. */
