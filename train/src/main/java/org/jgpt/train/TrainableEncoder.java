@@ -15,6 +15,7 @@ import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 
 /**
@@ -238,6 +239,10 @@ public final class TrainableEncoder implements SequenceClassifier {
     public static Path requireEncoder(Path dir) {
         Path configJson = dir.resolve("config.json");
         if (!Files.isRegularFile(configJson)) throw new IllegalArgumentException(dir + " has no config.json");
+        if (ElectraConfig.describes(configJson)) {
+            throw new IllegalArgumentException(dir + " is an ELECTRA model, which jgpt only fine-tunes (finetune, classify):"
+                    + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
+        }
         if (!EncoderConfig.describes(configJson)) {
             throw new IllegalArgumentException(dir + " is not an encoder (its config.json has no model_type roberta):"
                     + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
