@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Checks ELECTRA folders written by jgpt (train --objective rtd or rtd-random) against PyTorch, as Hugging Face would
-load them: by tensor names alone, into electra_reference.py's hand-written ElectraForPreTraining or ElectraForMaskedLM
-(chosen by config.json's "architectures").
+"""Checks ELECTRA folders written by jgpt (train --objective rtd or rtd-random, and finetune of such a model) against
+PyTorch, as Hugging Face would load them: by tensor names alone, into electra_reference.py's hand-written
+ElectraForPreTraining, ElectraForMaskedLM or ElectraForSequenceClassification (chosen by config.json's
+"architectures").
 
 For each DIR, and DIR/generator when there is one: asserts config.json has the keys jgpt writes for ELECTRA
 (model_type "electra", embedding_size, ...); reports missing and unexpected tensor names and wrong shapes (the tied
@@ -9,7 +10,7 @@ generator_lm_head.weight may be absent, as save_pretrained leaves it out); check
 electra.embeddings.* equal its discriminator's (ELECTRA's generator and discriminator share them); runs a forward pass
 on a fixed token sequence, <s> then ids 4, 5, ... (stepping through the vocabulary) then </s>, of --length tokens
 (default min(8, max_position_embeddings)), or on --ids; prints the logits' shape and a few values: the
-discriminator's one per token ([T]), the generator's [T, V]. With --logits FILE (a JSON list, nested or flat, of
+discriminator's one per token ([T]), the generator's [T, V], the classifier's one per label. With --logits FILE (a JSON list, nested or flat, of
 jgpt's logits for the same sequence, one per folder checked, in order) compares them; --save-logits FILE writes
 PyTorch's. Exits non-zero on any mismatch.
 
@@ -29,7 +30,10 @@ import electra_reference as er  # noqa: E402
 import roberta_reference as rr  # noqa: E402
 
 BOS, EOS = 0, 2
-HEADS = {"ElectraForPreTraining": "discriminator", "ElectraForMaskedLM": "generator"}
+HEADS = {"ElectraForPreTraining": "discriminator", "ElectraForMaskedLM": "generator",
+         "ElectraForSequenceClassification": "classifier"}
+LOGITS = {"discriminator": er.discriminator_logits, "generator": er.generator_logits,
+          "classifier": er.classification_logits}
 ALLOWED_MISSING = ("generator_lm_head.weight",)
 
 
@@ -75,7 +79,7 @@ def check(folder, ids_arg, length, logits_file, save_file, tol, shared_with=None
     x = torch.tensor([ids])
     with torch.no_grad():
         hidden = er.encoder(w, cfg, x, torch.ones_like(x))
-        logits = (er.generator_logits(w, cfg, hidden) if head == "generator" else er.discriminator_logits(w, cfg, hidden))[0]
+        logits = LOGITS[head](w, cfg, hidden)[0]
     print(f"  forward on {ids}: logits {list(logits.shape)}, first {[round(v, 5) for v in logits.reshape(-1)[:4].tolist()]}")
     if save_file:
         with open(save_file, "w") as f:

@@ -16,7 +16,10 @@ Face's tensor names, Linear weights in nn.Linear layout [out, in] (y = x Wᵀ + 
   generator_lm_head.bias;
 - ElectraForPreTraining (the discriminator): discriminator_predictions.dense (hidden -> hidden), hidden_act,
   discriminator_predictions.dense_prediction (hidden -> 1), one logit per token; BCE with logits over the tokens with
-  attention mask 1.
+  attention mask 1;
+- ElectraForSequenceClassification (fine-tuning): ElectraClassificationHead on the first token's final hidden state,
+  dropout, classifier.dense (hidden -> hidden), exact GELU (whatever hidden_act: the head asks for "gelu" by name),
+  dropout, classifier.out_proj (hidden -> num_labels); cross-entropy over the sequences.
 Replaced-token detection (Clark et al. 2020): generator and discriminator share electra.embeddings.* (one tensor each);
 loss = the generator's masked-LM cross-entropy + λ × the discriminator's BCE, the replacements sampled from the
 generator without gradient. Safetensors by roberta_reference.py's read_safetensors / write_safetensors.
@@ -70,7 +73,8 @@ def embedding_shapes(cfg):
 
 def parameter_shapes(cfg, head):
     """Hugging Face names and shapes of ElectraModel plus `head`: "generator" (ElectraForMaskedLM, without the tied
-    generator_lm_head.weight) or "discriminator" (ElectraForPreTraining)."""
+    generator_lm_head.weight), "discriminator" (ElectraForPreTraining) or "classifier"
+    (ElectraForSequenceClassification, as many labels as cfg["id2label"])."""
     V, E, H, I = cfg["vocab_size"], cfg["embedding_size"], cfg["hidden_size"], cfg["intermediate_size"]
     shapes = embedding_shapes(cfg)
     if E != H:
@@ -91,6 +95,10 @@ def parameter_shapes(cfg, head):
         shapes.update({"discriminator_predictions.dense.weight": (H, H), "discriminator_predictions.dense.bias": (H,),
                        "discriminator_predictions.dense_prediction.weight": (1, H),
                        "discriminator_predictions.dense_prediction.bias": (1,)})
+    elif head == "classifier":
+        labels = len(cfg["id2label"])
+        shapes.update({"classifier.dense.weight": (H, H), "classifier.dense.bias": (H,),
+                       "classifier.out_proj.weight": (labels, H), "classifier.out_proj.bias": (labels,)})
     else:
         raise ValueError(head)
     return shapes
@@ -164,6 +172,16 @@ def discriminator_logits(w, cfg, hidden):
                                  w["discriminator_predictions.dense.bias"]))
     return F.linear(y, w["discriminator_predictions.dense_prediction.weight"],
                     w["discriminator_predictions.dense_prediction.bias"]).squeeze(-1)
+
+
+def classification_logits(w, cfg, hidden, dropout=False):
+    """ElectraForSequenceClassification's head on the first token: dropout, dense, exact GELU, dropout, out_proj;
+    [B, num_labels]."""
+    p = cfg["hidden_dropout_prob"] if dropout else 0.0
+    x = F.dropout(hidden[:, 0, :], p, dropout)
+    x = F.gelu(F.linear(x, w["classifier.dense.weight"], w["classifier.dense.bias"]), approximate="none")
+    x = F.dropout(x, p, dropout)
+    return F.linear(x, w["classifier.out_proj.weight"], w["classifier.out_proj.bias"])
 
 
 def discriminator_loss(logits, replaced, attention_mask):

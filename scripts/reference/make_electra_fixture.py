@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """PyTorch reference fixture for jgpt's replaced-token detection (ELECTRA's generator and discriminator sharing their
-embeddings, Hugging Face's ElectraForMaskedLM and ElectraForPreTraining), independent of jgpt.
+embeddings, Hugging Face's ElectraForMaskedLM and ElectraForPreTraining) and for fine-tuning the discriminator
+(ElectraForSequenceClassification), independent of jgpt.
 
 The model is electra_reference.py's, written by hand after Hugging Face's modeling_electra; dropout is off. A tiny
 random pair: vocab 64, embeddings 12 wide, discriminator 16 wide (2 layers, 2 heads, feed-forward 64), generator half
@@ -19,6 +20,11 @@ Writes data/fixtures/electra/:
     kept); its samples are given (the same tokens for Java and Python; one equals the original, which the
     discriminator must label original); loss = generator cross-entropy + 50 × discriminator BCE.
   - "rtd_random": no generator; chosen positions replaced by given tokens (one equal to the original); loss = BCE.
+- tiny-classifier/: the discriminator's electra.* tensors with a classifier.* head of 2 labels (drawn after everything
+  above, so that step.json stays as it was), config.json (ElectraForSequenceClassification, id2label ham/spam).
+- classify.json: one fine-tuning step of tiny-classifier on 2 rows framed as RoBERTa frames them, of unequal length:
+  a pair <s> a </s></s> b </s> of 8 tokens and a single text <s> a </s> of 5, right-padded; their texts' ids, the
+  logits [2·2], the loss (mean cross-entropy) and the gradient of every parameter (electra.*, classifier.*).
 Floats are written as the shortest decimal that reads back to the same float32.
 Run with Debian's PyTorch (1.13, CPU; deterministic):  /usr/bin/python3 scripts/reference/make_electra_fixture.py
 """
@@ -48,6 +54,9 @@ SAMPLE_EQUALS_ORIGINAL = (0, 2)                      # the generator "draws" the
 RANDOM_EQUALS_ORIGINAL = (1, 3)                      # rtd-random "draws" the original token here
 SIZES = dict(vocab_size=64, embedding_size=12, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
              intermediate_size=64, max_position_embeddings=T, pad_token_id=PAD)
+ID2LABEL = {"0": "ham", "1": "spam"}
+CLASSIFY_TEXT_LENGTHS = [(3, 1), (3,)]  # row 0 a pair, 3 + 1 tokens (8 framed); row 1 one text of 3 (5 framed)
+CLASSIFY_LABELS = [1, 0]
 
 
 def flat(t):
@@ -144,6 +153,48 @@ def main():
     print(f"rtd: generator {step['rtd']['generator_loss']:.6f} + {LAMBDA} x discriminator "
           f"{step['rtd']['discriminator_loss']:.6f} = {step['rtd']['loss']:.6f}; "
           f"rtd_random: {step['rtd_random']['loss']:.6f}")
+    classify(initial_shared, {n: initial_disc[n] for n in disc_own if n.startswith("electra.")})
+
+
+def frame(texts):
+    """RoBERTa's framing, as jgpt's RobertaInput: <s> a </s>, or <s> a </s></s> b </s>."""
+    framed = [BOS] + texts[0] + [EOS]
+    if len(texts) == 2:
+        framed += [EOS] + texts[1] + [EOS]
+    return framed
+
+
+def classify(initial_shared, initial_electra):
+    """tiny-classifier/ and classify.json: one step of ElectraForSequenceClassification from the discriminator's body."""
+    cfg = er.electra_config("ElectraForSequenceClassification", **SIZES, id2label=ID2LABEL,
+                            label2id={v: int(k) for k, v in ID2LABEL.items()})
+    head = {n: s for n, s in er.parameter_shapes(cfg, "classifier").items() if n.startswith("classifier.")}
+    initial = {**initial_shared, **initial_electra, **rr.init_fixture(head)}
+    texts = [[torch.randint(4, MASK, (n,)).tolist() for n in lengths] for lengths in CLASSIFY_TEXT_LENGTHS]
+    rows = [frame(t) for t in texts]
+    lengths = [len(r) for r in rows]
+    ids = torch.full((len(rows), T), PAD, dtype=torch.long)
+    for r, row in enumerate(rows):
+        ids[r, :len(row)] = torch.tensor(row)
+    attention_mask = (torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]).long()
+
+    w = {n: p.clone().requires_grad_(True) for n, p in initial.items()}
+    logits = er.classification_logits(w, cfg, er.encoder(w, cfg, ids, attention_mask))
+    loss = F.cross_entropy(logits, torch.tensor(CLASSIFY_LABELS))
+    loss.backward()
+    case = {"config": cfg, "batch": len(rows), "seq_len": T, "texts": texts, "inputs": ids.view(-1).tolist(),
+            "lengths": lengths, "class_labels": CLASSIFY_LABELS, "logits": flat(logits), "loss": scalar(loss),
+            "gradients": {n: flat(p.grad) for n, p in w.items()}}
+
+    folder = os.path.join(OUT, "tiny-classifier")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    rr.write_safetensors(os.path.join(folder, "model.safetensors"), initial)
+    with open(os.path.join(OUT, "classify.json"), "w") as f:
+        json.dump(case, f)
+    print(f"classify: inputs {ids.tolist()}, loss {case['loss']:.6f}")
 
 
 if __name__ == "__main__":

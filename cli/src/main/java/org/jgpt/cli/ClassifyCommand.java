@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "classify", mixinStandardHelpOptions = true,
-        description = {"Labels examples with a model made by 'jgpt finetune' (from a GPT-2 or an encoder): one line per",
+        description = {"Labels examples with a model made by 'jgpt finetune' (from a GPT-2, RoBERTa or ELECTRA): one line per",
                 "example, the predicted label and its probability, tab-separated. FILE is JSON Lines or CSV with the task's",
                 "fields (as for finetune), or for classification any other text file, one text a line. When the examples",
                 "carry labels, the metrics follow on standard error."})

@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Json;
-import org.jgpt.model.EncoderConfig;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.EncoderFolder;
 import org.jgpt.train.finetune.EncoderTaskModel;
 import org.jgpt.train.finetune.Example;
 import org.jgpt.train.finetune.FineTunable;
@@ -38,12 +38,14 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Hugging Face folder (score.weight, id2label) that 'jgpt classify' and 'jgpt generate' open.",
                 "Sequences longer than --max-length are truncated (the longest text loses its end), with a warning.",
                 "A RoBERTa encoder (jgpt train --objective mlm) gets Hugging Face's RobertaForSequenceClassification head",
-                "instead, on <s> of '<s> A </s>' or '<s> A </s></s> B </s>', and no LM loss; OUT is then that model's folder."})
+                "instead, on <s> of '<s> A </s>' or '<s> A </s></s> B </s>', and no LM loss; OUT is then that model's folder.",
+                "So does an ELECTRA discriminator (the folder of jgpt train --objective rtd or rtd-random), with",
+                "ElectraForSequenceClassification's head (GELU where RoBERTa's has tanh)."})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2, GPT-1 or RoBERTa encoder directory.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2, GPT-1, RoBERTa or ELECTRA directory.")
     Path model;
 
     @Option(names = "--task", defaultValue = "classification", description = "classification, entailment, similarity or choice (default: ${DEFAULT-VALUE}).")
@@ -81,7 +83,7 @@ final class FinetuneCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         if (encoder) {
             GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
-            var settings = settings(EncoderConfig.load(model.resolve("config.json")).maxLength(), 0f);
+            var settings = settings(EncoderFolder.of(model).maxLength(), 0f);
             err.printf(Locale.ROOT, "fine-tuning the encoder %s for %s: %d training and %d validation examples%n",
                     model, t.cliName(), trainSet.size(), validSet.size());
             var result = FineTuner.trainEncoder(model, tokenizer, t, trainSet, validSet, settings, progress(err));

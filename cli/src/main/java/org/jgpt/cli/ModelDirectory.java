@@ -3,12 +3,12 @@ package org.jgpt.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jgpt.io.Checkpoints;
-import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT1Tokenizer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.EncoderFolder;
 
 /** What a model directory holds: config.json and weights, and the tokenizer files when they are not GPT-2's own. */
 record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoCloseable {
@@ -29,16 +29,21 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
         return open(builtIn);
     }
 
-    /** Whether {@code dir} holds a RoBERTa encoder (config.json with model_type roberta) rather than a GPT. */
+    /** Whether {@code dir} holds an encoder (config.json with model_type roberta or electra) rather than a GPT. */
     static boolean isEncoder(Path dir) {
-        return Files.isRegularFile(dir.resolve("config.json")) && EncoderConfig.describes(dir.resolve("config.json"));
+        return EncoderFolder.describes(dir);
     }
 
     static ModelDirectory open(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         if (isEncoder(dir)) {
-            throw new IllegalArgumentException(dir + " is a RoBERTa encoder, which does not generate or score text:"
-                    + " this command needs a GPT; encoders take fill-mask, finetune and classify");
+            String takes = switch (EncoderFolder.of(dir).kind()) {
+                case ROBERTA -> "a RoBERTa encoder, which does not generate or score text: this command needs a GPT;"
+                        + " encoders take fill-mask, finetune and classify";
+                case ELECTRA -> "an ELECTRA model, which does not generate or score text: this command needs a GPT;"
+                        + " ELECTRA models take finetune and classify";
+            };
+            throw new IllegalArgumentException(dir + " is " + takes);
         }
         GPT2Weights weights = Checkpoints.load(dir);
         try {

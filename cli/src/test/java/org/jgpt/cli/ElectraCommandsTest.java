@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.io.Json;
+import org.jgpt.io.Safetensors;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.train.CorpusPreparer;
@@ -23,7 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * train --objective rtd on a prepared corpus writes the discriminator's folder at --out and the generator's in
  * --out/generator, ELECTRA's embedding size and generator width as asked, and validates with the discriminator's AUC; a generator wider than the discriminator,
  * a discriminator weight that is not positive, or --embedding-size with another objective are refused with a message
- * and nothing written; bench train --objective rtd runs ELECTRA-small's shapes.
+ * and nothing written; bench train --objective rtd runs ELECTRA-small's shapes. An rtd run folder is fine-tuned by
+ * finetune into an ElectraForSequenceClassification folder (electra.* and classifier.* alone) that classify opens;
+ * finetune refuses an LM loss and multiple choice for it, and generate, score, fill-mask and classify (before
+ * fine-tuning) refuse it with a message that says what it is.
  */
 class ElectraCommandsTest {
     @TempDir
@@ -88,6 +92,77 @@ class ElectraCommandsTest {
         assertNotEquals(0, run.exitCode());
         assertTrue(run.err().contains("--embedding-size is ELECTRA's"), run.err());
         assertFalse(Files.exists(roberta));
+    }
+
+    /** The first mails of the spam corpus, {@code from} to {@code to}, as a classification file. */
+    private static Path mails(String name, int from, int to) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("..", "data", "finetune", "spam-assassin", "train.jsonl"));
+        return Files.write(dir.resolve(name), lines.subList(from, to));
+    }
+
+    @Test
+    void finetuneThenClassifyAnRtdRun() throws IOException {
+        Path run = dir.resolve("rtd-to-tune");
+        assertEquals(0, train(run, "--objective", "rtd", "--embedding-size", "8").exitCode());
+        Path trainSet = mails("tune-train.jsonl", 0, 8), validSet = mails("tune-valid.jsonl", 8, 12);
+        Path tuned = dir.resolve("rtd-tuned");
+        CliRun finetune = CliRun.of("finetune", "--model", run.toString(), "--train", trainSet.toString(), "--valid",
+                validSet.toString(), "--out", tuned.toString(), "--batch", "4", "--epochs", "2");
+        assertEquals(0, finetune.exitCode(), finetune.err());
+        assertTrue(finetune.err().contains("fine-tuning the encoder "), finetune.err());
+        assertTrue(finetune.err().contains("epoch 2 validation: loss "), finetune.err());
+        Map<String, Object> config = Json.parseObject(Files.readString(tuned.resolve("config.json")));
+        assertEquals(List.of("ElectraForSequenceClassification"), config.get("architectures"));
+        assertEquals("electra", config.get("model_type"));
+        assertEquals(Map.of("0", "ham", "1", "spam"), config.get("id2label"));
+        assertEquals(Map.of("task", "classification", "max_length", 16L), config.get("jgpt_task"));
+        try (Safetensors weights = Safetensors.open(tuned.resolve("model.safetensors"))) {
+            assertTrue(weights.names().contains("classifier.out_proj.weight"), weights.names().toString());
+            assertTrue(weights.names().contains("electra.embeddings_project.weight"), weights.names().toString());
+            assertTrue(weights.names().stream().allMatch(n -> n.startsWith("electra.") || n.startsWith("classifier.")),
+                    "no discriminator_predictions or generator tensors: " + weights.names());
+        }
+        assertFalse(Files.exists(tuned.resolve("generator")));
+        assertTrue(Files.isRegularFile(tuned.resolve("vocab.json")) && Files.isRegularFile(tuned.resolve("tokenizer_config.json")));
+
+        CliRun classified = CliRun.of("classify", "--model", tuned.toString(), validSet.toString());
+        assertEquals(0, classified.exitCode(), classified.err());
+        List<String> predictions = classified.out().lines().toList();
+        assertEquals(4, predictions.size());
+        for (String p : predictions) assertTrue(p.matches("(ham|spam)\t0\\.\\d{4}|(ham|spam)\t1\\.0000"), p);
+        assertTrue(classified.err().contains("metrics: loss "), classified.err());
+    }
+
+    @Test
+    void anRtdRunIsRefusedWhereItDoesNotFit() throws IOException {
+        Path run = dir.resolve("rtd-refused");
+        assertEquals(0, train(run, "--objective", "rtd-random").exitCode());
+        Path trainSet = mails("refused-train.jsonl", 0, 4);
+        Path out = dir.resolve("never");
+        CliRun lm = CliRun.of("finetune", "--model", run.toString(), "--train", trainSet.toString(), "--valid",
+                trainSet.toString(), "--out", out.toString(), "--lm-weight", "0.5");
+        assertEquals(1, lm.exitCode());
+        assertTrue(lm.err().contains("--lm-weight 0.5: " + run + " is an encoder"), lm.err());
+        Path choice = Files.writeString(dir.resolve("choice.jsonl"),
+                "{\"context\": \"Snow is\", \"choices\": [\"hot\", \"cold\"], \"label\": 1}\n");
+        CliRun multipleChoice = CliRun.of("finetune", "--model", run.toString(), "--task", "choice", "--train",
+                choice.toString(), "--valid", choice.toString(), "--out", out.toString());
+        assertEquals(1, multipleChoice.exitCode());
+        assertTrue(multipleChoice.err().contains("multiple choice is not supported for encoders"), multipleChoice.err());
+        assertFalse(Files.exists(out), "nothing written");
+
+        CliRun generate = CliRun.of("generate", "--model", run.toString(), "Call me");
+        CliRun score = CliRun.of("score", "--model", run.toString(), trainSet.toString());
+        for (CliRun refused : List.of(generate, score)) {
+            assertEquals(1, refused.exitCode());
+            assertTrue(refused.err().contains(run + " is an ELECTRA model, which does not generate or score text"), refused.err());
+        }
+        CliRun fillMask = CliRun.of("fill-mask", "--model", run.toString(), "Call me <mask>");
+        assertEquals(1, fillMask.exitCode());
+        assertTrue(fillMask.err().contains(run + " is an ELECTRA model, which jgpt only fine-tunes"), fillMask.err());
+        CliRun notTuned = CliRun.of("classify", "--model", run.toString(), trainSet.toString());
+        assertEquals(1, notTuned.exitCode());
+        assertTrue(notTuned.err().contains("is not a fine-tuned model"), notTuned.err());
     }
 
     @Test

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import org.jgpt.io.AtomicFiles;
 import org.jgpt.model.ElectraConfig;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.RobertaTokens;
@@ -167,12 +166,11 @@ final class ReplacedTokenDetection implements Objective {
     @Override
     public void saveModel(Path dir) throws IOException {
         model.save(dir);
-        String tokenizerConfig = "{\"tokenizer_class\": \"RobertaTokenizer\"}\n";
-        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), tokenizerConfig);
+        TrainableElectra.writeRobertaTokenizerConfig(dir);
         if (model.hasGenerator()) {
             Path generator = dir.resolve(TrainableElectra.GENERATOR_FOLDER);
             tokenizer.save(generator);
-            AtomicFiles.writeString(generator.resolve("tokenizer_config.json"), tokenizerConfig);
+            TrainableElectra.writeRobertaTokenizerConfig(generator);
         }
     }
 

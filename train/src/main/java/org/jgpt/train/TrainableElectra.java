@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.jgpt.io.AtomicFiles;
 import org.jgpt.model.ElectraConfig;
 
 /**
@@ -93,11 +94,15 @@ final class TrainableElectra {
         return generatorConfig;
     }
 
+    void initialize(long seed) {
+        initialize(parameters, embeddings, discriminatorConfig.padTokenId(), seed);
+    }
+
     /**
      * BERT's initialisation, as Hugging Face's ElectraPreTrainedModel: N(0, 0.02) matrices and embeddings (the word
      * embeddings' padding row 0), zero biases, unit LayerNorm gains.
      */
-    void initialize(long seed) {
+    static void initialize(List<Parameter> parameters, ElectraEncoder.Embeddings embeddings, int padTokenId, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         for (Parameter p : parameters) {
             boolean gain = p.name().endsWith("LayerNorm.weight") || p.name().endsWith("ln_1.weight")
@@ -110,8 +115,8 @@ final class TrainableElectra {
                 Arrays.fill(p.value(), 0f);
             }
         }
-        int e = discriminatorConfig.embeddingSize();
-        Arrays.fill(embeddings.word().value(), discriminatorConfig.padTokenId() * e, (discriminatorConfig.padTokenId() + 1) * e, 0f);
+        int e = (int) embeddings.word().shape()[1];
+        Arrays.fill(embeddings.word().value(), padTokenId * e, (padTokenId + 1) * e, 0f);
     }
 
     void zeroGrad() {
@@ -201,6 +206,14 @@ final class TrainableElectra {
         if (generator != null) {
             HfTensor.save(dir.resolve(GENERATOR_FOLDER), generatorLayout, generatorConfig.toJson("ElectraForMaskedLM", Map.of()));
         }
+    }
+
+    /**
+     * Writes {@code dir}/tokenizer_config.json, which tells transformers that the vocabulary is RoBERTa's byte-level
+     * BPE, as jgpt's ELECTRA models use: an ELECTRA folder would otherwise be read as WordPiece.
+     */
+    static void writeRobertaTokenizerConfig(Path dir) throws IOException {
+        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"RobertaTokenizer\"}\n");
     }
 
     /** Reads back what {@link #save} wrote; returns the tensors it lacks, the generator's as "generator/NAME". */

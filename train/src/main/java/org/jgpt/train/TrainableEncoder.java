@@ -15,6 +15,7 @@ import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Tensor;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 
 /**
@@ -28,7 +29,7 @@ import org.jgpt.model.EncoderConfig;
  * and {@link #load} translate to Hugging Face's RobertaForMaskedLM / RobertaForSequenceClassification / RobertaModel
  * tensors (nn.Linear's [out, in], separate query, key and value).
  */
-public final class TrainableEncoder {
+public final class TrainableEncoder implements SequenceClassifier {
     /** Labels at ignored positions, as in Hugging Face's collators; any negative label is ignored. */
     public static final int IGNORE = -100;
 
@@ -247,6 +248,10 @@ public final class TrainableEncoder {
     public static Path requireEncoder(Path dir) {
         Path configJson = dir.resolve("config.json");
         if (!Files.isRegularFile(configJson)) throw new IllegalArgumentException(dir + " has no config.json");
+        if (ElectraConfig.describes(configJson)) {
+            throw new IllegalArgumentException(dir + " is an ELECTRA model, which jgpt only fine-tunes (finetune, classify):"
+                    + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
+        }
         if (!EncoderConfig.describes(configJson)) {
             throw new IllegalArgumentException(dir + " is not an encoder (its config.json has no model_type roberta):"
                     + " this needs a RoBERTa-layout model, e.g. one made by 'jgpt train --objective mlm'");
@@ -311,6 +316,12 @@ public final class TrainableEncoder {
     public float forward(int[] inputs, int[] lengths, Segments segments, int[] mlmLabels, int[] sentenceLabels,
                          long dropoutSeed) {
         return run(inputs, lengths, segments, mlmLabels, sentenceLabels, true, dropoutSeed);
+    }
+
+    /** The sentence head's loss alone: {@link #forward} without masked-LM labels. */
+    @Override
+    public float sentenceLoss(int[] inputs, int[] lengths, int[] labels, long dropoutSeed) {
+        return forward(inputs, lengths, null, labels, dropoutSeed);
     }
 
     /** The same loss with dropout off: for validation. */

@@ -9,20 +9,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.kernel.Activations;
-import org.jgpt.model.EncoderConfig;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.RobertaTokens;
 import org.jgpt.tokenizer.Tokenizer;
+import org.jgpt.train.EncoderFolder;
 import org.jgpt.train.Parameter;
+import org.jgpt.train.SequenceClassifier;
 import org.jgpt.train.TrainableEncoder;
 import org.jgpt.train.finetune.TaskModel.Encoded;
 import org.jgpt.train.finetune.TaskModel.Losses;
 
 /**
- * A RoBERTa encoder with Hugging Face's RobertaForSequenceClassification head: dropout, {@code classifier.dense},
- * tanh, dropout, {@code classifier.out_proj}, on the final hidden state of {@code <s>}. Each example is one sequence
- * framed by {@link RobertaInput}, right-padded with {@code <pad>}; padding is never attended. There is no LM loss:
- * an encoder is fine-tuned on the task's cross-entropy alone, as RoBERTa was.
+ * An encoder with Hugging Face's sequence-classification head on the final hidden state of {@code <s>}: RoBERTa's
+ * (RobertaForSequenceClassification: dropout, {@code classifier.dense}, tanh, dropout, {@code classifier.out_proj})
+ * or ELECTRA's (ElectraForSequenceClassification: the same with GELU for tanh), as the pre-trained folder is
+ * ({@link EncoderFolder}). Each example is one sequence framed by {@link RobertaInput}, right-padded with
+ * {@code <pad>}; padding is never attended. There is no LM loss: an encoder is fine-tuned on the task's cross-entropy
+ * alone, as RoBERTa and ELECTRA were.
  *
  * <p>Runs {@code examplesPerForward} examples of up to {@code seqLen} tokens per forward (fixed buffers).
  */
@@ -54,24 +57,24 @@ public final class EncoderTaskModel implements FineTunable {
     public static void requireSupported(Task task) {
         if (task == Task.CHOICE) {
             throw new IllegalArgumentException("multiple choice is not supported for encoders (Hugging Face's"
-                    + " RobertaForMultipleChoice head is not implemented): use classification, entailment or similarity,"
-                    + " or fine-tune a GPT-2");
+                    + " RobertaForMultipleChoice and ElectraForMultipleChoice heads are not implemented): use"
+                    + " classification, entailment or similarity, or fine-tune a GPT-2");
         }
     }
 
     private final Spec spec;
-    private final TrainableEncoder encoder;
+    private final SequenceClassifier classifier;
     private final int[] inputs, lengths, labels;
 
-    private EncoderTaskModel(Spec spec, TrainableEncoder encoder) {
-        if (encoder.seqLen() > spec.maxLength()) {
-            throw new IllegalArgumentException("seqLen " + encoder.seqLen() + " exceeds the maximum length " + spec.maxLength());
+    private EncoderTaskModel(Spec spec, SequenceClassifier classifier) {
+        if (classifier.seqLen() > spec.maxLength()) {
+            throw new IllegalArgumentException("seqLen " + classifier.seqLen() + " exceeds the maximum length " + spec.maxLength());
         }
         this.spec = spec;
-        this.encoder = encoder;
-        inputs = new int[encoder.batchSize() * encoder.seqLen()];
-        lengths = new int[encoder.batchSize()];
-        labels = new int[encoder.batchSize()];
+        this.classifier = classifier;
+        inputs = new int[classifier.batchSize() * classifier.seqLen()];
+        lengths = new int[classifier.batchSize()];
+        labels = new int[classifier.batchSize()];
     }
 
     /**
@@ -81,40 +84,41 @@ public final class EncoderTaskModel implements FineTunable {
      */
     public static EncoderTaskModel fromPretrained(Path dir, Spec spec, int examplesPerForward, int seqLen, float dropout,
                                                   long seed) {
-        var heads = TrainableEncoder.Heads.classifier(spec.labels().size());
-        return new EncoderTaskModel(spec, TrainableEncoder.open(dir, heads, examplesPerForward, seqLen, dropout, true, seed));
+        var classifier = EncoderFolder.of(dir).classifier(spec.labels().size(), examplesPerForward, seqLen, dropout, true, seed);
+        return new EncoderTaskModel(spec, classifier);
     }
 
     /** Opens a folder written by {@link #save} for prediction (dropout off), on sequences of up to {@code seqLen}. */
     public static EncoderTaskModel load(Path dir, Spec spec, int examplesPerForward, int seqLen) {
-        var heads = TrainableEncoder.Heads.classifier(spec.labels().size());
         int length = Math.min(seqLen, spec.maxLength());
-        return new EncoderTaskModel(spec, TrainableEncoder.open(dir, heads, examplesPerForward, length, 0f, false, 0));
+        var classifier = EncoderFolder.of(dir).classifier(spec.labels().size(), examplesPerForward, length, 0f, false, 0);
+        return new EncoderTaskModel(spec, classifier);
     }
 
     /** The task a folder written by {@link #save} was fine-tuned for, framed with {@code tokenizer}'s special tokens. */
     public static Spec readSpec(Path dir, GPT2Tokenizer tokenizer) {
-        Path configFile = TrainableEncoder.requireEncoder(dir);
+        EncoderFolder folder = EncoderFolder.of(dir);
+        Path configFile = folder.configJson();
         Map<String, Object> config = SavedTask.readConfig(configFile);
         Map<?, ?> task = SavedTask.task(config, dir);
-        RobertaTokens tokens = specialTokens(tokenizer, EncoderConfig.load(configFile), dir);
+        RobertaTokens tokens = specialTokens(tokenizer, folder);
         return new Spec(Task.parse(String.valueOf(task.get("task"))), SavedTask.labels(config, configFile),
                 new RobertaInput(tokens, SavedTask.integer(task, "max_length", configFile)));
     }
 
     /**
-     * The tokenizer's RoBERTa special tokens, checked against the encoder of {@code dir}: every token needs an
+     * The tokenizer's RoBERTa special tokens, checked against the encoder in {@code folder}: every token needs an
      * embedding, and the encoder tells padding by its pad_token_id.
      */
-    public static RobertaTokens specialTokens(GPT2Tokenizer tokenizer, EncoderConfig config, Path dir) {
+    public static RobertaTokens specialTokens(GPT2Tokenizer tokenizer, EncoderFolder folder) {
         RobertaTokens tokens = RobertaTokens.of(tokenizer);
-        if (tokenizer.vocabSize() > config.vocabSize()) {
-            throw new IllegalArgumentException(dir + ": the tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
-                    + config.vocabSize());
+        if (tokenizer.vocabSize() > folder.vocabSize()) {
+            throw new IllegalArgumentException(folder.dir() + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but the model only " + folder.vocabSize());
         }
-        if (tokens.pad() != config.padTokenId()) {
-            throw new IllegalArgumentException(dir + ": the tokenizer's <pad> is id " + tokens.pad() + " but config.json's"
-                    + " pad_token_id is " + config.padTokenId());
+        if (tokens.pad() != folder.padTokenId()) {
+            throw new IllegalArgumentException(folder.dir() + ": the tokenizer's <pad> is id " + tokens.pad()
+                    + " but config.json's pad_token_id is " + folder.padTokenId());
         }
         return tokens;
     }
@@ -125,23 +129,23 @@ public final class EncoderTaskModel implements FineTunable {
     }
 
     /** The encoder and its head, by Hugging Face's names (for checks against PyTorch). */
-    public TrainableEncoder encoder() {
-        return encoder;
+    public SequenceClassifier classifier() {
+        return classifier;
     }
 
     @Override
     public int examplesPerForward() {
-        return encoder.batchSize();
+        return classifier.batchSize();
     }
 
     @Override
     public List<Parameter> parameters() {
-        return encoder.parameters();
+        return classifier.parameters();
     }
 
     @Override
     public void zeroGrad() {
-        encoder.zeroGrad();
+        classifier.zeroGrad();
     }
 
     /** The task loss alone: {@code lmWeight} must be 0. */
@@ -149,15 +153,15 @@ public final class EncoderTaskModel implements FineTunable {
     public Losses trainStep(List<Encoded> examples, float lmWeight, float share, long seed) {
         if (lmWeight != 0) throw new IllegalArgumentException("an encoder has no LM loss: its weight must be 0, not " + lmWeight);
         fill(examples);
-        float loss = encoder.forward(inputs, lengths, null, labels, seed);
-        encoder.backward(share);
+        float loss = classifier.sentenceLoss(inputs, lengths, labels, seed);
+        classifier.backward(share);
         return new Losses(loss, 0f);
     }
 
     @Override
     public float[][] predict(List<Encoded> examples) {
         fill(examples);
-        float[] logits = encoder.sentenceLogits(inputs, lengths);
+        float[] logits = classifier.sentenceLogits(inputs, lengths);
         int classes = spec.labels().size();
         float[][] out = new float[examples.size()][];
         for (int i = 0; i < out.length; i++) {
@@ -172,7 +176,7 @@ public final class EncoderTaskModel implements FineTunable {
         if (examples.isEmpty() || examples.size() > examplesPerForward()) {
             throw new IllegalArgumentException(examples.size() + " examples for a forward of " + examplesPerForward());
         }
-        int seqLen = encoder.seqLen();
+        int seqLen = classifier.seqLen();
         Arrays.fill(inputs, spec.input().tokens().pad());
         Arrays.fill(lengths, 1);
         Arrays.fill(labels, TrainableEncoder.IGNORE);
@@ -188,9 +192,9 @@ public final class EncoderTaskModel implements FineTunable {
     }
 
     /**
-     * Saves a Hugging Face RobertaForSequenceClassification folder: {@code roberta.*} and {@code classifier.*} in
-     * model.safetensors (no masked-LM head), config.json with {@code id2label}/{@code label2id} and the task under
-     * {@code jgpt_task}, and the tokenizer files.
+     * Saves a Hugging Face RobertaForSequenceClassification or ElectraForSequenceClassification folder:
+     * {@code roberta.*} or {@code electra.*}, and {@code classifier.*}, in model.safetensors (no pre-training head),
+     * config.json with {@code id2label}/{@code label2id} and the task under {@code jgpt_task}, and the tokenizer files.
      */
     @Override
     public void save(Path dir, Tokenizer tokenizer) {
@@ -201,7 +205,7 @@ public final class EncoderTaskModel implements FineTunable {
         task.put("max_length", (long) spec.maxLength());
         extra.put(SavedTask.KEY, task);
         try {
-            encoder.save(dir, extra);
+            classifier.save(dir, extra);
             tokenizer.save(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model to " + dir + ": " + e.getMessage(), e);

@@ -7,7 +7,8 @@ import org.jgpt.train.Parameter;
 
 /**
  * A pre-trained model with a task head, as {@link FineTuner} trains, evaluates and saves it: GPT-2 with GPT-1's head
- * ({@link TaskModel}) or a RoBERTa encoder with RobertaForSequenceClassification's ({@link EncoderTaskModel}).
+ * ({@link TaskModel}) or a RoBERTa or ELECTRA encoder with Hugging Face's sequence-classification head
+ * ({@link EncoderTaskModel}).
  */
 public interface FineTunable {
     TaskSpec spec();

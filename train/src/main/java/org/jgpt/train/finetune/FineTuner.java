@@ -8,19 +8,18 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import org.jgpt.model.EncoderConfig;
 import org.jgpt.model.GPT2Weights;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.AdamW;
+import org.jgpt.train.EncoderFolder;
 import org.jgpt.train.LearningRateSchedule;
-import org.jgpt.train.TrainableEncoder;
 
 /**
  * GPT-1's supervised fine-tuning loop (Radford et al. 2018, §3.2 and §4.1): AdamW over the pre-trained model and the
  * task head, linear warmup then linear decay to 0, gradients accumulated over micro-batches to the batch size,
- * validation metrics after each epoch. The model is GPT-2 with GPT-1's head ({@link #train}) or a RoBERTa encoder
- * with RobertaForSequenceClassification's ({@link #trainEncoder}).
+ * validation metrics after each epoch. The model is GPT-2 with GPT-1's head ({@link #train}) or a RoBERTa or ELECTRA
+ * encoder with Hugging Face's sequence-classification head ({@link #trainEncoder}).
  */
 public final class FineTuner {
     /**
@@ -106,9 +105,10 @@ public final class FineTuner {
     }
 
     /**
-     * Fine-tunes the RoBERTa encoder saved in {@code encoder} on {@code train}, reporting on {@code valid} after each
-     * epoch. Inputs are framed RoBERTa's way ({@link RobertaInput}); {@code tokenizer} is the encoder's. There is no LM
-     * loss (the settings' LM weight must be 0), and the head takes the encoder's dropout (so must the head dropout).
+     * Fine-tunes the RoBERTa or ELECTRA encoder saved in {@code encoder} on {@code train}, reporting on {@code valid}
+     * after each epoch. Inputs are framed RoBERTa's way ({@link RobertaInput}); {@code tokenizer} is the encoder's.
+     * There is no LM loss (the settings' LM weight must be 0), and the head takes the encoder's dropout (so must the
+     * head dropout).
      */
     public static EncoderResult trainEncoder(Path encoder, GPT2Tokenizer tokenizer, Task task, List<Example> train,
                                              List<Example> valid, Settings s, Listener listener) {
@@ -119,9 +119,9 @@ public final class FineTuner {
             throw new IllegalArgumentException("an encoder's head takes the encoder's dropout, " + s.dropout() + ", not "
                     + s.headDropout());
         }
-        EncoderConfig config = EncoderConfig.load(TrainableEncoder.requireEncoder(encoder));
-        RobertaInput input = new RobertaInput(EncoderTaskModel.specialTokens(tokenizer, config, encoder),
-                Math.min(s.maxLength(), config.maxLength()));
+        EncoderFolder folder = EncoderFolder.of(encoder);
+        RobertaInput input = new RobertaInput(EncoderTaskModel.specialTokens(tokenizer, folder),
+                Math.min(s.maxLength(), folder.maxLength()));
         var spec = new EncoderTaskModel.Spec(task, labels(task, train), input);
         List<TaskModel.Encoded> trainSet = encode(spec, train, tokenizer);
         List<TaskModel.Encoded> validSet = encode(spec, valid, tokenizer);

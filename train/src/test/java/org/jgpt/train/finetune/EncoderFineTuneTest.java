@@ -15,13 +15,16 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeSet;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
+import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.RobertaTokens;
+import org.jgpt.train.ElectraFolders;
 import org.jgpt.train.RepoFiles;
 import org.jgpt.train.TrainableEncoder;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,8 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
  * names or of colour names, the training loss falls and unseen validation texts are all classified right; the saved
  * folder is a RobertaForSequenceClassification folder (the same tensor names as the PyTorch-made fixture
  * data/fixtures/encoder/tiny-classifier, so no lm_head.* or sop_classifier.*; the label maps and the task in
- * config.json) and, reopened with other batch and sequence sizes, gives the same probabilities. Also: RoBERTa's
- * framing and truncation, and what an encoder refuses.
+ * config.json) and, reopened with other batch and sequence sizes, gives the same probabilities. The same for a tiny
+ * random ELECTRA discriminator (ElectraForPreTraining, embeddings 8 wide projected to 16, as an rtd run leaves it):
+ * it learns the task and is saved as ElectraForSequenceClassification, with exactly the tensor names and config.json
+ * keys of the PyTorch-made data/fixtures/electra/tiny-classifier (no discriminator_predictions.*), and RoBERTa's
+ * vocabulary named in tokenizer_config.json. Also: RoBERTa's framing and truncation, and what an encoder refuses.
  */
 class EncoderFineTuneTest {
     private static final List<String> ANIMALS = List.of("cat", "dog", "horse", "cow", "sheep", "goat", "mouse", "bird");
@@ -46,6 +52,7 @@ class EncoderFineTuneTest {
     static Path dir;
     private static GPT2Tokenizer tokenizer;
     private static Path pretrained;
+    private static Path electra;
 
     @BeforeAll
     static void writePretrainedEncoder() throws IOException {
@@ -57,6 +64,8 @@ class EncoderFineTuneTest {
         pretrained = dir.resolve("pretrained");
         encoder.save(pretrained, Map.of());
         tokenizer.save(pretrained);
+        electra = ElectraFolders.writeDiscriminator(dir.resolve("electra"),
+                ElectraConfig.of(tokenizer.vocabSize(), 32, 8, 16, 2, 2, RobertaTokens.of(tokenizer).pad()), tokenizer, 5);
     }
 
     /** {@code count} texts of 2 to 5 words, alternately all animals ("animal") and all colours ("colour"). */
@@ -75,9 +84,13 @@ class EncoderFineTuneTest {
     private record Run(FineTuner.EncoderResult result, List<Double> losses, List<Metrics.Report> epochs) {}
 
     private static Run fineTune(List<Example> train, List<Example> valid, FineTuner.Settings settings) {
+        return fineTune(pretrained, train, valid, settings);
+    }
+
+    private static Run fineTune(Path encoder, List<Example> train, List<Example> valid, FineTuner.Settings settings) {
         List<Double> losses = new ArrayList<>();
         List<Metrics.Report> epochs = new ArrayList<>();
-        var result = FineTuner.trainEncoder(pretrained, tokenizer, Task.CLASSIFICATION, train, valid, settings,
+        var result = FineTuner.trainEncoder(encoder, tokenizer, Task.CLASSIFICATION, train, valid, settings,
                 new FineTuner.Listener() {
                     @Override
                     public void onStep(int step, int steps, int epoch, double loss, double taskLoss, double lmLoss, double lr) {
@@ -115,6 +128,45 @@ class EncoderFineTuneTest {
         assertTrue(Files.isRegularFile(tuned.resolve("vocab.json")) && Files.isRegularFile(tuned.resolve("merges.txt")));
         try (Safetensors saved = Safetensors.open(tuned.resolve("model.safetensors"));
              Safetensors torch = Safetensors.open(RepoFiles.find("data/fixtures/encoder/tiny-classifier/model.safetensors"))) {
+            assertEquals(new TreeSet<>(torch.names()), new TreeSet<>(saved.names()));
+            assertArrayEquals(new long[] {2, 16}, saved.tensor("classifier.out_proj.weight").shape());
+        }
+
+        GPT2Tokenizer reread = GPT2Tokenizer.fromDirectory(tuned);
+        EncoderTaskModel.Spec spec = EncoderTaskModel.readSpec(tuned, reread);
+        assertEquals(run.result().model().spec(), spec);
+        List<TaskModel.Encoded> encoded = FineTuner.encode(spec, valid, reread);
+        float[][] before = FineTuner.predict(run.result().model(), encoded);
+        float[][] after = FineTuner.predict(EncoderTaskModel.load(tuned, spec, 1, TaskModel.longest(encoded)), encoded);
+        for (int i = 0; i < before.length; i++) assertArrayEquals(before[i], after[i], 1e-6f, "text " + i);
+    }
+
+    @Test
+    void learnsAnimalsFromColoursAndSavesAnElectraClassifier() throws IOException {
+        List<Example> valid = texts(12, 2);
+        Run run = fineTune(electra, texts(36, 1), valid, SETTINGS);
+        double first = run.losses().getFirst(), last = run.losses().getLast();
+        assertTrue(last < first / 4, "training loss from " + first + " to " + last);
+        assertEquals(1.0, run.epochs().getLast().accuracy(), "unseen texts: " + run.epochs());
+        assertTrue(run.epochs().getLast().loss() < 0.1, "validation loss: " + run.epochs());
+
+        Path tuned = dir.resolve("electra-tuned");
+        run.result().model().save(tuned, tokenizer);
+        Path torchFolder = RepoFiles.find("data/fixtures/electra/tiny-classifier");
+        Map<String, Object> config = Json.parseObject(Files.readString(tuned.resolve("config.json")));
+        Map<String, Object> torchConfig = Json.parseObject(Files.readString(torchFolder.resolve("config.json")));
+        Set<String> jgptKeys = new TreeSet<>(config.keySet());
+        jgptKeys.remove(SavedTask.KEY);
+        assertEquals(new TreeSet<>(torchConfig.keySet()), jgptKeys, "config.json's keys, jgpt_task aside");
+        assertEquals(List.of("ElectraForSequenceClassification"), config.get("architectures"));
+        assertEquals("electra", config.get("model_type"));
+        assertEquals(Map.of("0", "animal", "1", "colour"), config.get("id2label"));
+        assertEquals(Map.of("animal", 0L, "colour", 1L), config.get("label2id"));
+        assertEquals(Map.of("task", "classification", "max_length", 32L), config.get("jgpt_task"));
+        assertEquals(Map.of("tokenizer_class", "RobertaTokenizer"),
+                Json.parseObject(Files.readString(tuned.resolve("tokenizer_config.json"))));
+        try (Safetensors saved = Safetensors.open(tuned.resolve("model.safetensors"));
+             Safetensors torch = Safetensors.open(torchFolder.resolve("model.safetensors"))) {
             assertEquals(new TreeSet<>(torch.names()), new TreeSet<>(saved.names()));
             assertArrayEquals(new long[] {2, 16}, saved.tensor("classifier.out_proj.weight").shape());
         }
