@@ -1,6 +1,7 @@
 package org.jgpt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fill-mask on a small encoder saved in RoBERTa's layout: the JSON is the fill-mask pipeline's (score, token,
  * token_str, sequence; best first; a list per mask when there are several), and models of the wrong kind are refused
  * both ways with a message that says why; eval --task masked-lm scores the encoder on a prepared corpus's held-out
- * split and refuses a GPT-2.
+ * split and refuses a GPT-2; a masked objective refuses a vocabulary without RoBERTa's special tokens.
  */
 class EncoderCommandsTest {
     private static final Path GPT2 = Path.of("..", "data", "fixtures", "gpt2", "full-vocab");
@@ -106,5 +107,20 @@ class EncoderCommandsTest {
         CliRun generate = CliRun.of("generate", "--model", encoder.toString(), "Hello");
         assertNotEquals(0, generate.exitCode());
         assertTrue(generate.err().contains("is a RoBERTa encoder"), generate.err());
+    }
+
+    @Test
+    void aMaskedObjectiveRefusesAVocabularyWithoutMaskAndWritesNothing() throws IOException {
+        String moby = Files.readString(Path.of("..", "data", "corpora", "moby-dick.txt")).substring(0, 30_000);
+        GPT2Tokenizer plain = BpeTrainer.train(List.of(moby.getBytes(StandardCharsets.UTF_8)), 300,
+                BpeTrainer.SpecialTokens.GPT2, null);
+        Path data = dir.resolve("gpt2-vocabulary-data");
+        CorpusPreparer.prepare(List.of(dir.resolve("corpus")), data, plain, 0.34, 1_000_000, null);
+        Path out = dir.resolve("refused-run");
+        CliRun run = CliRun.of("train", "--objective", "mlm", "--data", data.toString(), "--out", out.toString(),
+                "--steps", "1", "--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--batch", "2", "--seq", "16");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("has no <s> token: masked objectives need a RoBERTa-style vocabulary"), run.err());
+        assertFalse(Files.exists(out), "nothing written");
     }
 }
