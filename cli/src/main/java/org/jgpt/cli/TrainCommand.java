@@ -96,8 +96,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--n-layer", defaultValue = "4", description = "Transformer blocks (default: ${DEFAULT-VALUE}).") int nLayer;
     @Option(names = "--n-head", defaultValue = "4", description = "Attention heads (default: ${DEFAULT-VALUE}).") int nHead;
     @Option(names = "--n-embd", defaultValue = "128", description = "Model width (default: ${DEFAULT-VALUE}).") int nEmbd;
-    @Option(names = "--context", defaultValue = "256", description = "GPT-2's n_positions; an encoder's positions are"
-            + " --seq + 2 (default: ${DEFAULT-VALUE}).") int context;
+    @Option(names = "--context", defaultValue = "256", description = "GPT-2's n_positions; a RoBERTa encoder's positions"
+            + " are --seq + 2, an ELECTRA's --seq (default: ${DEFAULT-VALUE}).") int context;
 
     @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--seq", defaultValue = "128", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).") int seq;
