@@ -1,5 +1,10 @@
 package org.jgpt.io;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +41,15 @@ public final class Json {
         Object value = parse(text);
         if (!(value instanceof Map)) throw new JsonException("expected a JSON object", 1, 1);
         return (Map<String, Object>) value;
+    }
+
+    /** Parses the JSON object in a UTF-8 file; an UncheckedIOException that names the file if it cannot be read. */
+    public static Map<String, Object> parseFile(Path file) {
+        try {
+            return parseObject(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private Object readValue() {

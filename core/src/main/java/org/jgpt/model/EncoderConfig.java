@@ -1,9 +1,5 @@
 package org.jgpt.model;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,19 +80,14 @@ public record EncoderConfig(
 
     /** Whether a {@code config.json} describes a RoBERTa-style encoder rather than a GPT. */
     public static boolean describes(Path configJson) {
-        try {
-            return MODEL_TYPE.equals(Json.parseObject(Files.readString(configJson, StandardCharsets.UTF_8)).get("model_type"));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
-        }
+        return MODEL_TYPE.equals(Json.parseFile(configJson).get("model_type"));
     }
 
     /** Reads a Hugging Face RoBERTa {@code config.json}; errors name the file. */
     public static EncoderConfig load(Path configJson) {
+        Map<String, Object> json = Json.parseFile(configJson);
         try {
-            return fromMap(Json.parseObject(Files.readString(configJson, StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
+            return fromMap(json);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
         }

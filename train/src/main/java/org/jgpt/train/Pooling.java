@@ -1,9 +1,5 @@
 package org.jgpt.train;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -33,14 +29,10 @@ public enum Pooling {
     /** The pooling named by {@code dir}'s config.json, if it names one. */
     public static Optional<Pooling> of(Path dir) {
         Path configJson = dir.resolve("config.json");
-        try {
-            Object name = Json.parseObject(Files.readString(configJson, StandardCharsets.UTF_8)).get(CONFIG_KEY);
-            if (name == null) return Optional.empty();
-            if (!(name instanceof String text)) throw new IllegalArgumentException(configJson + ": " + CONFIG_KEY + " must be a string");
-            return Optional.of(parse(text));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
-        }
+        Object name = Json.parseFile(configJson).get(CONFIG_KEY);
+        if (name == null) return Optional.empty();
+        if (!(name instanceof String text)) throw new IllegalArgumentException(configJson + ": " + CONFIG_KEY + " must be a string");
+        return Optional.of(parse(text));
     }
 
     /** The name in config.json and on the command line. */

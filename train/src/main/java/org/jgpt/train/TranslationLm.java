@@ -1,9 +1,6 @@
 package org.jgpt.train;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,16 +93,12 @@ final class TranslationLm implements Objective {
     /** The languages a saved encoder's token types stand for, if it was trained with tlm. */
     static Optional<List<String>> languages(Path modelDir) {
         Path json = modelDir.resolve("config.json");
-        try {
-            Object value = Json.parseObject(Files.readString(json, StandardCharsets.UTF_8)).get(LANGUAGES_KEY);
-            if (value == null) return Optional.empty();
-            if (!(value instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
-                throw new IllegalArgumentException(json + ": " + LANGUAGES_KEY + " must be a list of names, not " + value);
-            }
-            return Optional.of(list.stream().map(String.class::cast).toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + json + ": " + e.getMessage(), e);
+        Object value = Json.parseFile(json).get(LANGUAGES_KEY);
+        if (value == null) return Optional.empty();
+        if (!(value instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+            throw new IllegalArgumentException(json + ": " + LANGUAGES_KEY + " must be a list of names, not " + value);
         }
+        return Optional.of(list.stream().map(String.class::cast).toList());
     }
 
     TrainableEncoder model() {

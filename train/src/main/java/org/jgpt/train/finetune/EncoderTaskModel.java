@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jgpt.io.Json;
 import org.jgpt.kernel.Activations;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.RobertaTokens;
@@ -99,7 +100,7 @@ public final class EncoderTaskModel implements FineTunable {
     public static Spec readSpec(Path dir, GPT2Tokenizer tokenizer) {
         EncoderFolder folder = EncoderFolder.of(dir);
         Path configFile = folder.configJson();
-        Map<String, Object> config = SavedTask.readConfig(configFile);
+        Map<String, Object> config = Json.parseFile(configFile);
         Map<?, ?> task = SavedTask.task(config, dir);
         RobertaTokens tokens = specialTokens(tokenizer, folder);
         return new Spec(Task.parse(String.valueOf(task.get("task"))), SavedTask.labels(config, configFile),

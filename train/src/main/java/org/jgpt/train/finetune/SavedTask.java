@@ -1,9 +1,5 @@
 package org.jgpt.train.finetune;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,13 +26,6 @@ final class SavedTask {
         config.put("label2id", label2id);
     }
 
-    static Map<String, Object> readConfig(Path configFile) {
-        try {
-            return Json.parseObject(Files.readString(configFile, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + configFile + ": " + e.getMessage(), e);
-        }
-    }
 
     /** The {@code jgpt_task} entry of {@code dir}'s config; an error that says how to make one when it has none. */
     static Map<?, ?> task(Map<String, Object> config, Path dir) {

@@ -323,7 +323,7 @@ public final class TaskModel implements FineTunable {
     /** The task a folder written by {@link #save} was fine-tuned for. */
     public static Spec readSpec(Path dir) {
         Path configFile = dir.resolve("config.json");
-        Map<String, Object> config = SavedTask.readConfig(configFile);
+        Map<String, Object> config = Json.parseFile(configFile);
         Map<?, ?> task = SavedTask.task(config, dir);
         List<String> labels = SavedTask.labels(config, configFile);
         InputTransform transform = new InputTransform(SavedTask.integer(task, "start_token_id", configFile),
