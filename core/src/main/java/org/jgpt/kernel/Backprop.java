@@ -1,6 +1,7 @@
 package org.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -169,9 +170,11 @@ public final class Backprop {
         float[][] s = HEAD_SCRATCH.get();
         int size = seqLen * headDim;
         int row = Math.max(seqLen, headDim); // rows 8 and 9 hold a row of scores or of one head's outputs
-        if (s.length == 0 || s[0].length < size || s[8].length < row) {
+        int square = seqLen * seqLen; // 10 and 11 hold a head's [T, T] score gradients and dropped-out probabilities
+        if (s.length == 0 || s[0].length < size || s[8].length < row || s[10].length < square) {
             s = new float[][] {new float[size], new float[size], new float[size], new float[size], new float[size],
-                    new float[size], new float[size], new float[size], new float[row], new float[row]};
+                    new float[size], new float[size], new float[size], new float[row], new float[row],
+                    new float[square], new float[square]};
             HEAD_SCRATCH.set(s);
         }
         return s;
@@ -204,13 +207,45 @@ public final class Backprop {
     }
 
     /**
+     * {@code out[outOffset, +n) = sum_i w[wOffset + i·wStride] · x[xOffset + i·xStride, +n)} for i below
+     * {@code count}: a row vector times a matrix, the sums of four vectors of columns at a time kept in registers.
+     * Attention is made of these (scores, outputs and every gradient); an axpy per term would load and store the
+     * output row once per term.
+     */
+    private static void weightedRowSum(float[] out, int outOffset, float[] w, int wOffset, int wStride, float[] x,
+                                       int xOffset, int xStride, int count, int n) {
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0, wi = wOffset, xi = xOffset + j; i < count; i++, wi += wStride, xi += xStride) {
+                FloatVector a = FloatVector.broadcast(F, w[wi]);
+                s0 = a.fma(FloatVector.fromArray(F, x, xi), s0);
+                s1 = a.fma(FloatVector.fromArray(F, x, xi + L), s1);
+                s2 = a.fma(FloatVector.fromArray(F, x, xi + 2 * L), s2);
+                s3 = a.fma(FloatVector.fromArray(F, x, xi + 3 * L), s3);
+            }
+            s0.intoArray(out, outOffset + j);
+            s1.intoArray(out, outOffset + j + L);
+            s2.intoArray(out, outOffset + j + 2 * L);
+            s3.intoArray(out, outOffset + j + 3 * L);
+        }
+        for (; j < n; j += L) {
+            VectorMask<Float> lanes = F.indexInRange(j, n);
+            FloatVector sum = FloatVector.zero(F);
+            for (int i = 0, wi = wOffset, xi = xOffset + j; i < count; i++, wi += wStride, xi += xStride) {
+                sum = FloatVector.broadcast(F, w[wi]).fma(FloatVector.fromArray(F, x, xi, lanes), sum);
+            }
+            sum.intoArray(out, outOffset + j, lanes);
+        }
+    }
+
+    /**
      * Attention over packed {@code qkv} ([R, 3C]: q, k, v): causal when {@code keyLengths} is null, else every
      * position of sequence b sees keys 0..keyLengths[b]-1 (the rest is right padding). Keeps the softmax
-     * probabilities in {@code att} ([batch, nHead, T, T], row t holds the visible positions) for the backward; writes
-     * {@code out} [R, C].
+     * probabilities in {@code att} ([batch, nHead, T, T], row t holds the visible positions, zero after them) for the
+     * backward; writes {@code out} [R, C].
      * {@code dropout}, when not null, is a mask of att's shape applied to the probabilities before they weight V.
-     * One task per (sequence, head); the scores are vectorised over key positions (against kᵀ), the output over the
-     * head dimension.
+     * One task per (sequence, head); each row of scores, outputs and gradients is a {@link #weightedRowSum}.
      */
     public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int[] keyLengths,
                                         int batch, int seqLen, int dim, int nHead, float scale) {
@@ -220,19 +255,23 @@ public final class Backprop {
             int h = task % nHead;
             float[][] s = headScratch(seqLen, headDim);
             gatherHead(s, qkv, b, h, seqLen, dim, headDim);
-            float[] q = s[0], v = s[2], kT = s[3], outRow = s[8];
+            float[] q = s[0], v = s[2], kT = s[3], kept = s[8];
+            for (int i = 0; i < seqLen * headDim; i++) q[i] *= scale;
             for (int t = 0; t < seqLen; t++) {
                 int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
                 int visible = keyLengths == null ? t + 1 : keyLengths[b];
-                java.util.Arrays.fill(att, attBase, attBase + seqLen, 0f);
-                for (int d = 0; d < headDim; d++) axpy(att, attBase, q[t * headDim + d] * scale, kT, d * seqLen, visible);
+                weightedRowSum(att, attBase, q, t * headDim, 1, kT, 0, seqLen, headDim, visible);
+                java.util.Arrays.fill(att, attBase + visible, attBase + seqLen, 0f);
                 Activations.softmax(att, attBase, visible);
-                java.util.Arrays.fill(outRow, 0, headDim, 0f);
-                for (int u = 0; u < visible; u++) {
-                    float p = dropout == null ? att[attBase + u] : att[attBase + u] * dropout[attBase + u];
-                    axpy(outRow, 0, p, v, u * headDim, headDim);
+                float[] weights = att;
+                int weightsOffset = attBase;
+                if (dropout != null) {
+                    for (int u = 0; u < visible; u++) kept[u] = att[attBase + u] * dropout[attBase + u];
+                    weights = kept;
+                    weightsOffset = 0;
                 }
-                System.arraycopy(outRow, 0, out, (b * seqLen + t) * dim + h * headDim, headDim);
+                weightedRowSum(out, (b * seqLen + t) * dim + h * headDim, weights, weightsOffset, 1, v, 0, headDim,
+                        visible, headDim);
             }
         });
     }
@@ -241,35 +280,51 @@ public final class Backprop {
     public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout,
                                          int[] keyLengths, int batch, int seqLen, int dim, int nHead, float scale) {
         int headDim = dim / nHead;
+        boolean causal = keyLengths == null;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
             int h = task % nHead;
             float[][] s = headScratch(seqLen, headDim);
             gatherHead(s, qkv, b, h, seqLen, dim, headDim);
-            float[] q = s[0], k = s[1], vT = s[4], dq = s[5], dk = s[6], dv = s[7], dScores = s[8], dOutRow = s[9];
-            java.util.Arrays.fill(dq, 0, seqLen * headDim, 0f);
-            java.util.Arrays.fill(dk, 0, seqLen * headDim, 0f);
-            java.util.Arrays.fill(dv, 0, seqLen * headDim, 0f);
+            float[] q = s[0], k = s[1], dOutHead = s[3] /* kT's slot: not needed here */, vT = s[4], dq = s[5], dk = s[6], dv = s[7];
+            float[] dScores = s[10], kept = s[11];
+            int headBase = (b * nHead + h) * seqLen * seqLen;
             for (int t = 0; t < seqLen; t++) {
-                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int visible = keyLengths == null ? t + 1 : keyLengths[b];
-                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutRow, 0, headDim);
-                // dP[u] = dOut · v[u], through the dropout mask; dv[u] += p[u] · dOut
-                java.util.Arrays.fill(dScores, 0, visible, 0f);
-                for (int d = 0; d < headDim; d++) axpy(dScores, 0, dOutRow[d], vT, d * seqLen, visible);
-                for (int u = 0; u < visible; u++) {
-                    float keep = dropout == null ? 1f : dropout[attBase + u];
-                    axpy(dv, u * headDim, att[attBase + u] * keep, dOutRow, 0, headDim);
-                    dScores[u] *= keep;
+                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutHead, t * headDim, headDim);
+            }
+            // the probabilities as they weighted V: p, or p through the dropout mask
+            float[] weights = att;
+            int weightsBase = headBase;
+            if (dropout != null) {
+                for (int i = 0; i < seqLen * seqLen; i++) kept[i] = att[headBase + i] * dropout[headBase + i];
+                weights = kept;
+                weightsBase = 0;
+            }
+            for (int t = 0; t < seqLen; t++) {
+                int row = t * seqLen;
+                int visible = causal ? t + 1 : keyLengths[b];
+                // dP[t, u] = dOut[t] · v[u], through the dropout mask
+                weightedRowSum(dScores, row, dOutHead, t * headDim, 1, vT, 0, seqLen, headDim, visible);
+                if (dropout != null) {
+                    for (int u = 0; u < visible; u++) dScores[row + u] *= dropout[headBase + row + u];
                 }
                 // softmax backward: dS[u] = p[u] (dP[u] - sum_w p[w] dP[w]), then the scale
                 float weighted = 0f;
-                for (int u = 0; u < visible; u++) weighted += att[attBase + u] * dScores[u];
+                for (int u = 0; u < visible; u++) weighted += att[headBase + row + u] * dScores[row + u];
                 for (int u = 0; u < visible; u++) {
-                    float dScore = att[attBase + u] * (dScores[u] - weighted) * scale;
-                    axpy(dq, t * headDim, dScore, k, u * headDim, headDim);
-                    axpy(dk, u * headDim, dScore, q, t * headDim, headDim);
+                    dScores[row + u] = att[headBase + row + u] * (dScores[row + u] - weighted) * scale;
                 }
+                java.util.Arrays.fill(dScores, row + visible, row + seqLen, 0f);
+                weightedRowSum(dq, t * headDim, dScores, row, 1, k, 0, headDim, visible, headDim);
+            }
+            // key u is seen by queries u.. (causal) or by every query; a padding key by none
+            for (int u = 0; u < seqLen; u++) {
+                int from = causal ? u : 0;
+                int seenBy = causal || u < keyLengths[b] ? seqLen - from : 0;
+                weightedRowSum(dv, u * headDim, weights, weightsBase + from * seqLen + u, seqLen, dOutHead,
+                        from * headDim, headDim, seenBy, headDim);
+                weightedRowSum(dk, u * headDim, dScores, from * seqLen + u, seqLen, q, from * headDim, headDim,
+                        seenBy, headDim);
             }
             for (int t = 0; t < seqLen; t++) {
                 int base = (b * seqLen + t) * 3 * dim + h * headDim;

@@ -47,6 +47,8 @@ public final class Matmul {
     private static final int PANELS_PER_TASK = 4;
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[PANELS_PER_TASK * KC * NB]);
+    /** A transposed left operand ({@link #transpose}), the calling thread's, reused across calls. */
+    private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
     private static final ThreadLocal<float[]> EDGE_STRIP = ThreadLocal.withInitial(() -> new float[MR * KC]);
     /** Weight rows up to this many elements take the flat decode loop in the Conv1D form (see the streaming loops). */
@@ -133,9 +135,7 @@ public final class Matmul {
      * gradient of the tied LM head in {@link #forwardTransposed}.
      */
     public static void backwardWeight(float[] dWeight, float[] in, float[] dOut, int rows, int inDim, int outDim) {
-        Tensor dOutView = new Tensor("dOut", DType.F32, new long[] {rows, outDim},
-                MemorySegment.ofArray(dOut).asSlice(0, (long) rows * outDim * Float.BYTES));
-        gemm(dWeight, in, true, tensorPanels(dOutView, false, rows, outDim), inDim, rows, outDim);
+        gemm(dWeight, in, true, arrayPanels(dOut, outDim), inDim, rows, outDim);
     }
 
     /**
@@ -160,6 +160,19 @@ public final class Matmul {
         void pack(float[] packed, int k0, int kc, int p0, int p1);
     }
 
+    /** B as the row-major float array {@code b}, {@code [k, n]}: its rows copied into the panels as they lie. */
+    private static PanelPacker arrayPanels(float[] b, int n) {
+        return (packed, k0, kc, p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int n0 = p * NB, nb = Math.min(NB, n - n0), at = (p - p0) * KC * NB;
+                for (int kk = 0; kk < kc; kk++) {
+                    System.arraycopy(b, (k0 + kk) * n + n0, packed, at + kk * NB, nb);
+                    if (nb < NB) Arrays.fill(packed, at + kk * NB + nb, at + (kk + 1) * NB, 0f);
+                }
+            }
+        };
+    }
+
     /** B as the tensor {@code b}, {@code [k, n]}, or with {@code transposed} the {@code [n, k]} tensor. */
     private static PanelPacker tensorPanels(Tensor b, boolean transposed, int k, int n) {
         return (packed, k0, kc, p0, p1) -> packB(packed, b, transposed, k0, kc, p0, p1, k, n);
@@ -173,14 +186,21 @@ public final class Matmul {
         if (m == 0 || n == 0 || k == 0) return;
         float[] rows = aTransposed ? transpose(a, k, m) : a;
         int panels = (n + NB - 1) / NB;
-        Parallel.forEach((panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK, task -> {
+        int panelTasks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
+        // Narrow outputs (a 64-wide layer is two panels) would leave threads idle: split the rows as well, each part
+        // packing the same panels for itself, until every thread has two tasks.
+        int strips = (m + MR - 1) / MR;
+        int rowParts = Math.min(strips, Math.ceilDiv(2 * Parallel.threads(), panelTasks));
+        Parallel.forEach(panelTasks * rowParts, task -> {
             float[] packedB = PANELS.get();
-            int p0 = task * PANELS_PER_TASK;
+            int p0 = task / rowParts * PANELS_PER_TASK;
             int p1 = Math.min(panels, p0 + PANELS_PER_TASK);
+            int part = task % rowParts;
+            int rowStart = strips * part / rowParts * MR, rowEnd = Math.min(m, strips * (part + 1) / rowParts * MR);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 b.pack(packedB, k0, kc, p0, p1);
-                for (int i0 = 0; i0 < m; i0 += MR) {
+                for (int i0 = rowStart; i0 < rowEnd; i0 += MR) {
                     for (int p = p0; p < p1; p++) {
                         int n0 = p * NB, nb = Math.min(NB, n - n0), panelOffset = (p - p0) * KC * NB;
                         if (i0 + MR <= m && nb == NB) {
@@ -194,17 +214,30 @@ public final class Matmul {
         });
     }
 
-    /** The row-major {@code [cols, rows]} transpose of the row-major {@code [rows, cols]} array {@code a}. */
+    /**
+     * The row-major {@code [cols, rows]} transpose of the row-major {@code [rows, cols]} array {@code a}, into the
+     * calling thread's scratch. It goes in 16 × 16 blocks: a column-at-a-time copy writes rows of t that lie a
+     * multiple of 4 KiB apart, which share one set of L1 and evict each other (a tenth of an ELECTRA-small training
+     * step went there).
+     */
     private static float[] transpose(float[] a, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        int block = 64;
+        float[] t = TRANSPOSED.get();
+        if (t.length < rows * cols) {
+            t = new float[rows * cols];
+            TRANSPOSED.set(t);
+        }
+        float[] out = t;
+        int block = 16;
         Parallel.forEach((cols + block - 1) / block, task -> {
-            int end = Math.min(cols, (task + 1) * block);
-            for (int r = 0; r < rows; r++) {
-                for (int j = task * block; j < end; j++) t[j * rows + r] = a[r * cols + j];
+            int j0 = task * block, j1 = Math.min(cols, j0 + block);
+            for (int r0 = 0; r0 < rows; r0 += block) {
+                int r1 = Math.min(rows, r0 + block);
+                for (int j = j0; j < j1; j++) {
+                    for (int r = r0; r < r1; r++) out[j * rows + r] = a[r * cols + j];
+                }
             }
         });
-        return t;
+        return out;
     }
 
     /**
