@@ -60,7 +60,8 @@ public final class Activations {
             for (int i = t * GELU_CHUNK; i < end; i += L) {
                 VectorMask<Float> valid = F.indexInRange(i, end);
                 FloatVector x = FloatVector.fromArray(F, in, i, valid);
-                x.mul(VectorMath.erf(x.mul(INV_SQRT_2)).add(1f)).mul(0.5f).intoArray(out, i, valid);
+                FloatVector z = x.mul(INV_SQRT_2);
+                x.mul(VectorMath.erf(z, VectorMath.exp(z.mul(z).neg())).add(1f)).mul(0.5f).intoArray(out, i, valid);
             }
         });
     }

@@ -152,8 +152,10 @@ public final class Backprop {
             for (int i = c * chunk; i < end; i += L) {
                 var valid = F.indexInRange(i, end);
                 FloatVector x = FloatVector.fromArray(F, in, i, valid);
-                FloatVector cdf = VectorMath.erf(x.mul(Activations.INV_SQRT_2)).add(1f).mul(0.5f);
-                FloatVector pdf = VectorMath.exp(x.mul(x).mul(-0.5f)).mul(invSqrt2Pi);
+                FloatVector z = x.mul(Activations.INV_SQRT_2);
+                FloatVector gaussian = VectorMath.exp(z.mul(z).neg()); // e^{-x²/2}, in the cdf and the density
+                FloatVector cdf = VectorMath.erf(z, gaussian).add(1f).mul(0.5f);
+                FloatVector pdf = gaussian.mul(invSqrt2Pi);
                 FloatVector local = x.fma(pdf, cdf);
                 FloatVector.fromArray(F, dIn, i, valid).add(local.mul(FloatVector.fromArray(F, dOut, i, valid)))
                         .intoArray(dIn, i, valid);

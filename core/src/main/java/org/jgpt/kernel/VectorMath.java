@@ -28,14 +28,14 @@ final class VectorMath {
     static FloatVector exp(FloatVector x) {
         FloatVector clamped = x.max(MIN).min(MAX);
         FloatVector n = clamped.fma(LOG2E, ROUND).sub(ROUND);
-        FloatVector r = n.fma(broadcast(-LN2_HI), clamped);
-        r = n.fma(broadcast(-LN2_LO), r);
-        FloatVector p = broadcast(1.9875691500e-4f);
-        p = p.fma(r, broadcast(1.3981999507e-3f));
-        p = p.fma(r, broadcast(8.3334519073e-3f));
-        p = p.fma(r, broadcast(4.1665795894e-2f));
-        p = p.fma(r, broadcast(1.6666665459e-1f));
-        p = p.fma(r, broadcast(5.0000001201e-1f));
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), clamped);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, 1.9875691500e-4f);
+        p = p.fma(r, FloatVector.broadcast(F, 1.3981999507e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
         p = p.fma(r.mul(r), r).add(1f);
         IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         FloatVector scale = exponent.reinterpretAsFloats();
@@ -99,28 +99,25 @@ final class VectorMath {
         return shuffles;
     }
 
-    private static FloatVector broadcast(float value) {
-        return FloatVector.broadcast(F, value);
-    }
-
     /** tanh(x) = 1 - 2 / (e^{2x} + 1), saturating to ±1. */
     static FloatVector tanh(FloatVector x) {
-        return broadcast(2f).div(exp(x.mul(2f)).add(1f)).neg().add(1f);
+        return FloatVector.broadcast(F, 2f).div(exp(x.mul(2f)).add(1f)).neg().add(1f);
     }
 
     /**
      * erf(x) within 1.5e-7 (Abramowitz and Stegun 7.1.26): {@code 1 - poly(t) e^{-x²}} with {@code t = 1/(1 + p|x|)},
-     * odd in x. Enough for BERT's exact GELU in float32, and it vectorises where a series would branch.
+     * odd in x. Enough for BERT's exact GELU in float32, and it vectorises where a series would branch. The caller
+     * passes {@code e^{-x²}}: GELU's backward needs the same exponential for its density.
      */
-    static FloatVector erf(FloatVector x) {
+    static FloatVector erf(FloatVector x, FloatVector expNegSquare) {
         FloatVector a = x.abs();
-        FloatVector t = broadcast(1f).div(a.fma(0.3275911f, 1f));
-        FloatVector poly = broadcast(1.061405429f);
-        poly = poly.fma(t, broadcast(-1.453152027f));
-        poly = poly.fma(t, broadcast(1.421413741f));
-        poly = poly.fma(t, broadcast(-0.284496736f));
-        poly = poly.fma(t, broadcast(0.254829592f));
-        FloatVector y = broadcast(1f).sub(poly.mul(t).mul(exp(a.mul(a).neg())));
+        FloatVector t = FloatVector.broadcast(F, 1f).div(a.fma(0.3275911f, 1f));
+        FloatVector poly = FloatVector.broadcast(F, 1.061405429f);
+        poly = poly.fma(t, FloatVector.broadcast(F, -1.453152027f));
+        poly = poly.fma(t, FloatVector.broadcast(F, 1.421413741f));
+        poly = poly.fma(t, FloatVector.broadcast(F, -0.284496736f));
+        poly = poly.fma(t, FloatVector.broadcast(F, 0.254829592f));
+        FloatVector y = FloatVector.broadcast(F, 1f).sub(poly.mul(t).mul(expNegSquare));
         return y.blend(y.neg(), x.lt(0f));
     }
 }
