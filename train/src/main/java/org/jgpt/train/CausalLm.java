@@ -68,6 +68,11 @@ final class CausalLm implements Objective {
     }
 
     @Override
+    public String lossName() {
+        return "loss (nats / token)";
+    }
+
+    @Override
     public String accuracyName() {
         return "no accuracy"; // validation reports the loss alone
     }

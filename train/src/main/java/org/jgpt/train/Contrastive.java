@@ -137,6 +137,11 @@ final class Contrastive implements Objective {
     }
 
     @Override
+    public String lossName() {
+        return "InfoNCE loss (nats / sentence)";
+    }
+
+    @Override
     public String accuracyName() {
         return "in-batch top-1 accuracy";
     }

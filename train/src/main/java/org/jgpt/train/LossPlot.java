@@ -28,7 +28,7 @@ public final class LossPlot {
     private LossPlot() {}
 
     /** Writes the plot of (step, loss) points atomically to {@code png}. */
-    public static void write(Path png, List<double[]> train, List<double[]> validation) throws IOException {
+    public static void write(Path png, String lossName, List<double[]> train, List<double[]> validation) throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -72,7 +72,7 @@ public final class LossPlot {
             g.drawString(label, axes.x(step) - g.getFontMetrics().stringWidth(label) / 2, HEIGHT - BOTTOM + 18);
         }
         g.drawString("step", (WIDTH - LEFT - RIGHT) / 2 + LEFT - 12, HEIGHT - 20);
-        g.drawString("loss (nats / token)", 12, TOP - 14);
+        g.drawString(lossName, 12, TOP - 14);
 
         g.setStroke(new BasicStroke(1.5f));
         drawSeries(g, axes, train, TRAIN, false);

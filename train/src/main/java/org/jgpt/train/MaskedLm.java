@@ -138,6 +138,11 @@ final class MaskedLm implements Objective {
     }
 
     @Override
+    public String lossName() {
+        return name.pairs() == null ? "masked-token loss (nats / token)" : "masked-token loss + sentence-pair loss (nats)";
+    }
+
+    @Override
     public String accuracyName() {
         return "masked-token accuracy";
     }

@@ -25,6 +25,9 @@ interface Objective {
     /** Dropout off, over the first {@code batches} batches of the validation split; empty if it has none. */
     Optional<Validation> validate(int batches);
 
+    /** What the loss is and its unit, as the loss plot labels its axis (e.g. "masked-token loss (nats / token)"). */
+    String lossName();
+
     /** What the validation's accuracy measures, in words (e.g. "masked-token accuracy"). */
     String accuracyName();
 

@@ -92,6 +92,11 @@ final class PermutationLm implements Objective {
     }
 
     @Override
+    public String lossName() {
+        return "predicted-token loss (nats / token)";
+    }
+
+    @Override
     public String accuracyName() {
         return "predicted-token accuracy";
     }

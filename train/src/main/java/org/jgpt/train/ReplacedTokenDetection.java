@@ -153,6 +153,13 @@ final class ReplacedTokenDetection implements Objective {
     }
 
     @Override
+    public String lossName() {
+        return config.objective().equals(RTD)
+                ? "generator's masked-token loss + " + config.discriminatorWeight() + " × replaced-token BCE (nats)"
+                : "replaced-token BCE (nats / token)";
+    }
+
+    @Override
     public String accuracyName() {
         return "replaced-token AUC";
     }

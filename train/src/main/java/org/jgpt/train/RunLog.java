@@ -20,8 +20,10 @@ final class RunLog implements Trainer.Listener {
     private final List<double[]> trainLoss = new ArrayList<>();
     private final List<double[]> valLoss = new ArrayList<>();
     private final List<String> rows = new ArrayList<>();
+    private final String lossName;
 
-    RunLog(Path outDir, int resumedStep) throws IOException {
+    RunLog(Path outDir, int resumedStep, String lossName) throws IOException {
+        this.lossName = lossName;
         this.csv = outDir.resolve("metrics.csv");
         this.png = outDir.resolve("loss.png");
         Files.createDirectories(outDir);
@@ -73,7 +75,7 @@ final class RunLog implements Trainer.Listener {
 
     private void plot() {
         try {
-            LossPlot.write(png, trainLoss, valLoss);
+            LossPlot.write(png, lossName, trainLoss, valLoss);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -204,7 +204,7 @@ public final class Trainer implements AutoCloseable {
      * checkpointed before returning. Metrics go to the listener and to the run's metrics.csv and loss.png.
      */
     public void run(Listener progress, BooleanSupplier stop) throws IOException {
-        RunLog log = new RunLog(outDir, step);
+        RunLog log = new RunLog(outDir, step, objective.lossName());
         Listener listener = new Listener() {
             @Override
             public void onStep(StepMetrics metrics) {

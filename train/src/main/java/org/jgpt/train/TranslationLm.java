@@ -148,6 +148,11 @@ final class TranslationLm implements Objective {
     }
 
     @Override
+    public String lossName() {
+        return "masked-token loss (nats / token)";
+    }
+
+    @Override
     public String accuracyName() {
         return "masked-token accuracy";
     }

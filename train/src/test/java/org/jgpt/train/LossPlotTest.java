@@ -21,7 +21,7 @@ class LossPlotTest {
         Path png = dir.resolve("loss.png");
         List<double[]> train = List.of(new double[] {1, 10.8}, new double[] {50, 7.5}, new double[] {100, 5.2});
         List<double[]> validation = List.of(new double[] {50, 7.9}, new double[] {100, 5.6});
-        LossPlot.write(png, train, validation);
+        LossPlot.write(png, "loss (nats / token)", train, validation);
         BufferedImage image = ImageIO.read(png.toFile());
         assertEquals(900, image.getWidth());
         assertEquals(540, image.getHeight());
