@@ -3,9 +3,6 @@ package org.jgpt.cli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.train.CorpusPreparer;
 import picocli.CommandLine.Command;
@@ -37,11 +34,11 @@ final class PrepareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GPT2Tokenizer tokenizer = model == null ? GPT2Tokenizer.gpt2() : GPT2Tokenizer.fromDirectory(model);
         CorpusPreparer.Summary summary;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("prepare").setUnit(" MB", 1 << 20)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(ProgressBars.stderr()).build()) {
+        try (ProgressBars progress = new ProgressBars(true)) {
+            progress.start("prepare", 0);
             summary = CorpusPreparer.prepare(inputs, out, tokenizer, valFraction, shardTokens, (done, total) -> {
-                bar.maxHint(total);
-                bar.stepTo(done);
+                progress.maxHint(total);
+                progress.stepTo(done);
             });
         }
         System.out.printf("%s: %d train documents (%,d tokens), %d validation documents (%,d tokens)%n", out,

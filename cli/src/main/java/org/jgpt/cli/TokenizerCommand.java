@@ -9,9 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.BpeTrainer.SpecialTokens;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -65,10 +62,9 @@ public final class TokenizerCommand implements Runnable {
             }
             SpecialTokens specials = roberta ? SpecialTokens.ROBERTA : SpecialTokens.GPT2;
             GPT2Tokenizer tokenizer;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Learning merges")
-                    .setInitialMax(Math.max(0, vocabSize - 256 - specials.count()))
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(ProgressBars.stderr()).build()) {
-                tokenizer = BpeTrainer.train(texts, vocabSize, specials, (learned, wanted) -> bar.stepTo(learned));
+            try (ProgressBars progress = new ProgressBars(false)) {
+                progress.start("learning merges", Math.max(0, vocabSize - 256 - specials.count()));
+                tokenizer = BpeTrainer.train(texts, vocabSize, specials, (learned, wanted) -> progress.stepTo(learned));
             }
             tokenizer.save(out);
             spec.commandLine().getOut().println("wrote " + out.resolve("vocab.json") + " and " + out.resolve("merges.txt")
