@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
                 + " which the script loads itself. It completes the command 'jgpt'; put the launcher on your PATH (e.g."
                 + " a link to it in ~/.local/bin) or add an alias."},
         footerHeading = "%nExamples:%n",
-        footer = {"  source <(jgpt completion bash)             # this shell; add the line to ~/.bashrc to keep it",
-                "  jgpt completion zsh > ~/.jgpt-completion.zsh  # then 'source ~/.jgpt-completion.zsh' in ~/.zshrc"})
+        footer = {"  source <(jgpt completion bash)     # in ~/.bashrc",
+                "  jgpt completion zsh > ~/.jgpt.zsh  # then 'source ~/.jgpt.zsh' in ~/.zshrc"})
 final class CompletionCommand implements Callable<Integer> {
     enum Shell { bash, zsh }
 

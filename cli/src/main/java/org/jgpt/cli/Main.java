@@ -54,9 +54,15 @@ public final class Main implements Runnable {
         return cli;
     }
 
-    /** "Usage: jgpt train [OPTIONS]" rather than every option again: the list below gives them with their defaults. */
+    /**
+     * "Usage: jgpt train [OPTIONS]" rather than every option again, since the list gives them with their defaults;
+     * the options in the order they are declared, which groups them by what they do; a heading above each part.
+     */
     private static void abbreviateSynopses(CommandLine cli) {
-        cli.getCommandSpec().usageMessage().abbreviateSynopsis(true);
+        CommandLine.Model.UsageMessageSpec usage = cli.getCommandSpec().usageMessage();
+        usage.abbreviateSynopsis(true).sortOptions(false).descriptionHeading("%n").parameterListHeading("%nArguments:%n")
+                .optionListHeading("%nOptions:%n").commandListHeading("%nCommands:%n");
+        if (usage.header().length > 0) usage.synopsisHeading("%nUsage: ");
         cli.getSubcommands().values().forEach(Main::abbreviateSynopses);
     }
 }

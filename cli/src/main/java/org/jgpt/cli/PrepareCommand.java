@@ -10,21 +10,26 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "prepare", mixinStandardHelpOptions = true,
-        description = {"Tokenize a corpus into uint16 token shards (llm.c's format) for training.",
-                "A document is a file, or a line of a .jsonl file (its \"text\" field); directories are read in name order.",
-                "<|endoftext|> precedes every document (</s> with a RoBERTa-style vocabulary, which has no "
-                        + "<|endoftext|>). The last documents go to validation."})
+        header = "Tokenize a corpus into token shards for training.",
+        description = {"Tokenizes a corpus into uint16 token shards (llm.c's format) for 'jgpt train'. A document is a"
+                + " file, or a line of a .jsonl file (its \"text\" field); directories are read in name order."
+                + " <|endoftext|> precedes every document (</s> with a RoBERTa-style vocabulary, which has no"
+                + " <|endoftext|>). The last documents go to validation."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt prepare --out sotu-data data/corpora/sotu data/corpora/moby-dick.txt",
+                "  jgpt prepare --model models/demo --val-fraction 0.1 --out demo-data \\",
+                "      data/corpora/sotu"})
 final class PrepareCommand implements Callable<Integer> {
-    @Option(names = "--out", required = true, description = "Output directory (must not exist or be empty).")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (must not exist or be empty).")
     Path out;
 
-    @Option(names = "--val-fraction", defaultValue = "0.05", description = "Fraction of documents held out for validation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--val-fraction", defaultValue = "0.05", paramLabel = "F", description = "Fraction of documents held out for validation (default: ${DEFAULT-VALUE}).")
     double valFraction;
 
-    @Option(names = "--model", description = "Model directory whose tokenizer to use (default: GPT-2's).")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model or tokenizer directory whose vocab.json and merges.txt to use (default: GPT-2's own).")
     Path model;
 
-    @Option(names = "--shard-tokens", defaultValue = "10000000", description = "Tokens per shard file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--shard-tokens", defaultValue = "10000000", paramLabel = "N", description = "Tokens per shard file (default: ${DEFAULT-VALUE}).")
     int shardTokens;
 
     @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Files, directories or .jsonl files.")

@@ -19,8 +19,13 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jgpt tokenizer}: tokenizer tools; {@code jgpt tokenizer train} learns a BPE vocabulary. */
-@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Tokenizer tools.",
-        subcommands = TokenizerCommand.Train.class)
+@Command(name = "tokenizer", mixinStandardHelpOptions = true,
+        header = "Tokenizer tools: learn a BPE vocabulary.",
+        description = "Tokenizer tools. 'jgpt tokenizer train' learns byte-level BPE merges, as GPT-2's were learnt.",
+        subcommands = TokenizerCommand.Train.class,
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt tokenizer train --vocab-size 8192 --out sotu-tok data/corpora/sotu",
+                "  jgpt tokenizer train --help"})
 public final class TokenizerCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -31,8 +36,13 @@ public final class TokenizerCommand implements Runnable {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
+            header = "Learn a byte-level BPE vocabulary from text.",
             description = "Learns byte-level BPE merges on the files (folders: every file in them, sorted) and writes "
-                    + "vocab.json and merges.txt to DIR. Same files, same output.")
+                    + "vocab.json and merges.txt to DIR. Same files, same output.",
+            footerHeading = "%nExamples:%n",
+            footer = {"  jgpt tokenizer train --vocab-size 8192 --out sotu-tok data/corpora/sotu",
+                    "  jgpt tokenizer train --roberta --vocab-size 8000 --out enc-tok \\",
+                    "      data/corpora/sotu"})
     static final class Train implements Callable<Integer> {
         @Spec
         CommandSpec spec;
