@@ -4,6 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A read-only, row-major tensor over a memory segment: a memory-mapped checkpoint region or a heap array.
@@ -12,6 +17,9 @@ import java.util.Arrays;
 public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> SHORTS = ShortVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
 
     public Tensor {
         shape = shape.clone();
@@ -54,6 +62,51 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
             case F16 -> Float.float16ToFloat(data.get(I16, i * 2));
             case BF16 -> Float.intBitsToFloat(data.get(I16, i * 2) << 16);
         };
+    }
+
+    /**
+     * The flat index of the first NaN or infinite element, or -1 when every element is finite. It tests the raw bits
+     * (an exponent of all ones), a vector at a time, so that checking a whole checkpoint costs a fraction of loading it.
+     */
+    public long firstNonFinite() {
+        long n = size(), i = 0;
+        if (dtype == DType.F32) {
+            for (; i + INTS.length() <= n; i += INTS.length()) {
+                IntVector bits = IntVector.fromMemorySegment(INTS, data, i * 4, ByteOrder.LITTLE_ENDIAN);
+                if (bits.and(0x7F800000).eq(0x7F800000).anyTrue()) break;
+            }
+        } else {
+            short exponent = (short) (dtype == DType.F16 ? 0x7C00 : 0x7F80);
+            for (; i + SHORTS.length() <= n; i += SHORTS.length()) {
+                ShortVector bits = ShortVector.fromMemorySegment(SHORTS, data, i * 2, ByteOrder.LITTLE_ENDIAN);
+                if (bits.and(exponent).eq(exponent).anyTrue()) break;
+            }
+        }
+        for (; i < n; i++) if (!Float.isFinite(get(i))) return i;
+        return -1;
+    }
+
+    /**
+     * Whether {@code x[from, to)} holds no NaN and no infinity: each element times zero is NaN exactly then, and a
+     * NaN survives any sum, so one vector pass answers it.
+     */
+    public static boolean allFinite(float[] x, int from, int to) {
+        FloatVector zeros = FloatVector.zero(FLOATS), acc = zeros;
+        int i = from;
+        for (; i + FLOATS.length() <= to; i += FLOATS.length()) acc = FloatVector.fromArray(FLOATS, x, i).fma(zeros, acc);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) sum += x[i] * 0f;
+        return sum == 0f;
+    }
+
+    /** {@code [i, j, ...]}: the position of flat index {@code index} in this tensor's shape. */
+    public String position(long index) {
+        long[] at = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = index % shape[d];
+            index /= shape[d];
+        }
+        return Arrays.toString(at);
     }
 
     /** All elements as a new float array. */
