@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
                 "  jgpt eval --model gpt2 --task lambada --data lambada.jsonl --json > out.json"},
         description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
                 + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
-                + " winograd, coqa, summarize, translate, qa, classify; masked-lm, retrieval and tlm for encoders. The README"
+                + " winograd, coqa, summarize, translate, qa, classify; masked-lm, retrieval and tlm for encoders. docs/evaluation.md"
                 + " describes each one's data format.")
 final class EvalCommand implements Callable<Integer> {
     private static final List<String> TASKS =
