@@ -78,15 +78,18 @@ final class GenerateCommand implements Callable<Integer> {
                 return 0;
             }
             PrintWriter err = spec.commandLine().getErr();
+            boolean interactive = Terminal.stdinIsTerminal();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (true) {
-                err.print("> ");
-                err.flush();
+                if (interactive) {
+                    err.print("> ");
+                    err.flush();
+                }
                 String line = in.readLine();
                 if (line == null) break;
                 generator.generate(List.of(line), options, new InOrder(out, samples));
             }
-            err.println();
+            if (interactive) err.println();
             return 0;
         }
     }

@@ -11,13 +11,18 @@ import java.lang.invoke.MethodHandle;
  * tell a terminal from a file (since JDK 22 {@code System.console()} exists either way), so this asks libc's isatty.
  */
 final class Terminal {
-    private static final int STDOUT = 1, STDERR = 2;
+    private static final int STDIN = 0, STDOUT = 1, STDERR = 2;
 
     private Terminal() {}
 
     /** Whether stderr is a terminal: progress is then drawn as bars, otherwise written as plain lines. */
     static boolean stderrIsTerminal() {
         return isatty(STDERR);
+    }
+
+    /** Whether stdin is a terminal, where a person types: only then is there a prompt to show. */
+    static boolean stdinIsTerminal() {
+        return isatty(STDIN);
     }
 
     /** Whether stdout is a terminal, for the help's colours. */
