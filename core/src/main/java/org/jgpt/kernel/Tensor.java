@@ -5,8 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
 public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> SHORTS = ShortVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int CHECK_CHUNK = 1 << 14;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
 
     public Tensor {
@@ -66,23 +64,36 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     /**
      * The flat index of the first NaN or infinite element, or -1 when every element is finite. It tests the raw bits
-     * (an exponent of all ones), a vector at a time, so that checking a whole checkpoint costs a fraction of loading it.
+     * (an exponent of all ones) of a chunk at a time, bulk-copied to an array: plain array loops compile at once,
+     * where a vector loop over a mapped segment runs interpreted for its first second, longer than a load takes.
      */
     public long firstNonFinite() {
-        long n = size(), i = 0;
-        if (dtype == DType.F32) {
-            for (; i + INTS.length() <= n; i += INTS.length()) {
-                IntVector bits = IntVector.fromMemorySegment(INTS, data, i * 4, ByteOrder.LITTLE_ENDIAN);
-                if (bits.and(0x7F800000).eq(0x7F800000).anyTrue()) break;
+        long n = size();
+        int[] words = dtype == DType.F32 ? new int[CHECK_CHUNK] : null;
+        short[] halves = dtype == DType.F32 ? null : new short[CHECK_CHUNK];
+        short exponent = (short) (dtype == DType.F16 ? 0x7C00 : 0x7F80);
+        for (long start = 0; start < n; start += CHECK_CHUNK) {
+            int count = (int) Math.min(CHECK_CHUNK, n - start);
+            int at;
+            if (words != null) {
+                MemorySegment.copy(data, I32, start * 4, words, 0, count);
+                at = firstAllOnes(words, count);
+            } else {
+                MemorySegment.copy(data, I16, start * 2, halves, 0, count);
+                at = firstAllOnes(halves, count, exponent);
             }
-        } else {
-            short exponent = (short) (dtype == DType.F16 ? 0x7C00 : 0x7F80);
-            for (; i + SHORTS.length() <= n; i += SHORTS.length()) {
-                ShortVector bits = ShortVector.fromMemorySegment(SHORTS, data, i * 2, ByteOrder.LITTLE_ENDIAN);
-                if (bits.and(exponent).eq(exponent).anyTrue()) break;
-            }
+            if (at >= 0) return start + at;
         }
-        for (; i < n; i++) if (!Float.isFinite(get(i))) return i;
+        return -1;
+    }
+
+    private static int firstAllOnes(int[] bits, int count) {
+        for (int i = 0; i < count; i++) if ((bits[i] & 0x7F800000) == 0x7F800000) return i;
+        return -1;
+    }
+
+    private static int firstAllOnes(short[] bits, int count, short exponent) {
+        for (int i = 0; i < count; i++) if ((bits[i] & exponent) == exponent) return i;
         return -1;
     }
 
