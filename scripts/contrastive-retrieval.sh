@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# English-to-French retrieval before and after contrastive training, the README's figures: a tiny RoBERTa encoder
+# English-to-French retrieval before and after contrastive training, the figures in docs/encoders.md: a tiny RoBERTa encoder
 # pre-trained with mlm on the messages of the Debian pairs' training split (every record but each 20th, which train
 # --objective contrastive-pairs and eval --task retrieval hold out), then trained further with contrastive-pairs and,
 # apart, with simcse; each encoder ranks the French translations of the first 1,000 held-out English messages.

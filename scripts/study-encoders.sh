@@ -56,7 +56,7 @@ if [[ " $stages " == *" finetune "* ]]; then
   echo "| pre-training | held-out masked-token accuracy (mlm 15%) | valid accuracy | valid F1 (spam) | valid MCC | test accuracy | test F1 (spam) | test MCC |" > "$table"
   echo "|---|---|---|---|---|---|---|---|" >> "$table"
   for name in none "${objectives[@]}"; do
-    # Fine-tuned as the demo GPT-2 in the README: 3 epochs of batch 32, learning rate 5e-4, 256 tokens, seed 1.
+    # Fine-tuned as the demo GPT-2 in docs/finetune.md: 3 epochs of batch 32, learning rate 5e-4, 256 tokens, seed 1.
     [[ -f $work/spam-$name/model.safetensors ]] || ./jgpt finetune --model "$work/pretrain-$name" \
         --train $spam/train.jsonl --valid $spam/valid.jsonl --out "$work/spam-$name" --lr 5e-4 --seed 1
     # Masked-token accuracy for the encoders with a masked-LM head (rtd's discriminator and plm's query stream have none).

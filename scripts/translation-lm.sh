@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whether translation LM teaches an encoder to use the other language, the README's figures: a tiny RoBERTa encoder
+# Whether translation LM teaches an encoder to use the other language, the figures in docs/encoders.md: a tiny RoBERTa encoder
 # pre-trained with mlm on the messages of the Debian pairs' training split (every record but each 20th, which tlm and
 # eval --task tlm hold out), the English messages then the French ones, so that no window holds a message beside its
 # translation; then trained 300 steps more with mlm on the same messages (the control) and, apart, with tlm on the

@@ -30,6 +30,11 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "Time decoding, prefill or training steps; one JSON line.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt bench decode --preset gpt2 --dtype bf16",
+                "  jgpt bench prefill --model models/demo --prompt 256",
+                "  jgpt bench train --objective mlm --steps 3"},
         description = "Times the forward pass and prints one JSON line with tokens_per_second. decode: prefill a"
                 + " prompt, then time single-token steps, each followed by a pass of a memory bandwidth probe; of"
                 + " --repeats such rounds, the one with the median fraction of the bandwidth roofline counts. prefill:"
@@ -48,37 +53,37 @@ final class BenchCommand implements Callable<Integer> {
     Source source = new Source();
 
     static final class Source {
-        @Option(names = "--model", paramLabel = "DIR", description = "Model directory to load.")
+        @Option(names = "--model", paramLabel = "DIR", description = "Model directory to load (default: random weights of --preset).")
         Path modelDir;
 
-        @Option(names = "--preset", paramLabel = "NAME", description = "Random weights of a GPT-2 size (gpt2, gpt2-medium, ...; default gpt2).")
+        @Option(names = "--preset", paramLabel = "NAME", description = "Random weights of a GPT-2 size: gpt2, gpt2-medium, ... (default: gpt2).")
         String preset;
     }
 
-    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16", description = "Element type of the random weights (default ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16", description = "Element type of the random weights (default: ${DEFAULT-VALUE}).")
     String dtype;
 
     @Option(names = "--prompt", paramLabel = "N", description = "Prompt tokens (default 512 for prefill, 64 for decode).")
     Integer prompt;
 
-    @Option(names = "--tokens", defaultValue = "64", paramLabel = "N", description = "Decode steps to time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", defaultValue = "64", paramLabel = "N", description = "Decode steps to time (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "Timed rounds: prefill, the best counts; decode, the median (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "Timed rounds: prefill, the best counts; decode, the median (default: ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--batch", defaultValue = "4", paramLabel = "B", description = "train: sequences per step (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "4", paramLabel = "B", description = "train: sequences per step (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--seq", defaultValue = "256", paramLabel = "T", description = "train: tokens per sequence (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seq", defaultValue = "256", paramLabel = "T", description = "train: tokens per sequence (default: ${DEFAULT-VALUE}).")
     int seq;
 
-    @Option(names = "--objective", defaultValue = "clm", description = "train: clm (GPT-2), mlm (a RoBERTa-base"
-            + " encoder, 15% of positions predicted) or rtd (ELECTRA-small's discriminator and its generator 1/4 as wide,"
-            + " vocabulary 30522, 15% of positions replaced) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--objective", defaultValue = "clm", paramLabel = "NAME", description = "train: clm (GPT-2), mlm"
+            + " (a RoBERTa-base encoder, 15%% of positions predicted) or rtd (ELECTRA-small's discriminator and its"
+            + " generator 1/4 as wide, vocabulary 30522, 15%% of positions replaced) (default: ${DEFAULT-VALUE}).")
     String objective;
 
-    @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "train: timed steps, after one untimed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "train: timed steps, after one untimed (default: ${DEFAULT-VALUE}).")
     int trainSteps;
 
     @Override

@@ -25,10 +25,14 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "classify", mixinStandardHelpOptions = true,
-        description = {"Labels examples with a model made by 'jgpt finetune' (from a GPT-2, RoBERTa or ELECTRA): one line per",
-                "example, the predicted label and its probability, tab-separated. FILE is JSON Lines or CSV with the task's",
-                "fields (as for finetune), or for classification any other text file, one text a line. When the examples",
-                "carry labels, the metrics follow on standard error."})
+        header = "Label examples with a model made by 'jgpt finetune'.",
+        description = {"Labels examples with a model made by 'jgpt finetune' (from a GPT-2, RoBERTa or ELECTRA): one"
+                + " line per example, the predicted label and its probability, tab-separated. FILE is JSON Lines or CSV"
+                + " with the task's fields (as for finetune), or for classification any other text file, one text a"
+                + " line. When the examples carry labels, the metrics follow on stderr."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt classify --model runs/spam data/finetune/spam-assassin/test.jsonl",
+                "  jgpt classify --model runs/spam mails.txt > labels.tsv"})
 final class ClassifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -39,7 +43,7 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "Examples per forward (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Parameters(paramLabel = "FILE")
+    @Parameters(paramLabel = "FILE", description = "Examples: .jsonl or .csv with the task's fields, or text, one a line.")
     Path file;
 
     @Override

@@ -12,10 +12,14 @@ import picocli.CommandLine.Option;
 
 /** {@code jgpt detokenize}: token ids on stdin to the exact bytes on stdout. */
 @Command(name = "detokenize", mixinStandardHelpOptions = true,
-        description = "Reads token ids (separated by whitespace) from stdin and writes their exact bytes to stdout.")
+        header = "Turn token ids on stdin back into text.",
+        description = "Reads token ids (separated by whitespace) from stdin and writes their exact bytes to stdout.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  echo 15496 11 995 | jgpt detokenize",
+                "  jgpt tokenize README.md | jgpt detokenize"})
 public final class DetokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR",
-            description = "A model directory whose tokenizer to use (tokenizer.json, or vocab.json + merges.txt); default GPT-2's.")
+            description = "A model directory whose tokenizer to use: vocab.json and merges.txt (default: GPT-2's own).")
     Path model;
 
     @Override

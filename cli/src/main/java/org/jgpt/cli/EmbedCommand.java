@@ -18,11 +18,14 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "embed", mixinStandardHelpOptions = true,
-        description = {"Prints, for each line of FILE, its sentence embedding as a JSON array on one line: the",
-                "encoder's output pooled as the model's config.json says (jgpt_pooling: mean or cls), for a model",
-                "trained with 'jgpt train --objective simcse' or '--objective contrastive-pairs'. Compare vectors by",
-                "cosine similarity, what they were trained on."},
-        footer = {"", "Example:", "  jgpt embed --model runs/simcse sentences.txt > vectors.jsonl"})
+        header = "Print sentence embeddings, one JSON array per line of text.",
+        description = {"Prints, for each line of FILE, its sentence embedding as a JSON array on one line: the"
+                + " encoder's output pooled as the model's config.json says (jgpt_pooling: mean or cls), for a model"
+                + " trained with 'jgpt train --objective simcse' or '--objective contrastive-pairs'. Compare vectors by"
+                + " cosine similarity, what they were trained on."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt embed --model runs/simcse sentences.txt > vectors.jsonl",
+                "  echo \"Out of memory\" | jgpt embed --model runs/simcse --normalize -"})
 final class EmbedCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

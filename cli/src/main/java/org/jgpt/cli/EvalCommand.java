@@ -39,9 +39,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Run one of the GPT-2 paper's zero-shot evaluations (or an encoder's).",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt eval --model models/demo --task perplexity \\",
+                "      --data data/corpora/sotu/2021_joseph_r_biden_d.txt",
+                "  jgpt eval --model models/demo --task classify --limit 20 \\",
+                "      --data data/finetune/spam-assassin/test.jsonl \\",
+                "      --template \"This email is {}.\"",
+                "  jgpt eval --model gpt2 --task lambada --data lambada.jsonl --json > out.json"},
         description = "Runs one of the GPT-2 paper's zero-shot evaluations on a data file and prints its metrics as a"
                 + " table (or JSON with --json, per-example details included). Tasks: perplexity, lambada, cbt,"
-                + " winograd, coqa, summarize, translate, qa, classify; masked-lm, retrieval and tlm for encoders. The README"
+                + " winograd, coqa, summarize, translate, qa, classify; masked-lm, retrieval and tlm for encoders. docs/evaluation.md"
                 + " describes each one's data format.")
 final class EvalCommand implements Callable<Integer> {
     private static final List<String> TASKS =
@@ -63,7 +71,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "The task's data file.")
     Path data;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate the first N examples only.")
+    @Option(names = "--limit", paramLabel = "N", description = "Evaluate the first N examples only (default: all).")
     int limit;
 
     @Option(names = "--json", description = "Print the result as JSON: task, metrics and one record per example.")
@@ -127,7 +135,7 @@ final class EvalCommand implements Callable<Integer> {
     int candidates;
 
     @Option(names = "--pooling", paramLabel = "mean|cls",
-            description = "retrieval: pool this way instead of as the model's config.json says (e.g. a masked-LM encoder, which names none).")
+            description = "retrieval: pool this way instead of as the model's config.json says, e.g. for a masked-LM encoder, which names none (default: the model's own).")
     String pooling;
 
     @Override

@@ -20,12 +20,14 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "fill-mask", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fills each <mask> of TEXT with a masked-LM encoder (jgpt train --objective mlm, or a Hugging Face",
-                "RoBERTa folder): the --top-k most probable tokens, one per line as probability, token and the filled text.",
-                "With --json, exactly what Hugging Face's fill-mask pipeline returns."},
-        footer = {"", "Examples:",
+        header = "Fill the <mask> of a text with a masked-LM encoder.",
+        description = {"Fills each <mask> of TEXT with a masked-LM encoder (jgpt train --objective mlm, or a Hugging"
+                + " Face RoBERTa folder): the --top-k most probable tokens, one per line as probability, token and the"
+                + " filled text. With --json, exactly what Hugging Face's fill-mask pipeline returns."},
+        footerHeading = "%nExamples:%n",
+        footer = {
                 "  jgpt fill-mask --model runs/mlm \"The <mask> of the United States\"",
-                "  jgpt fill-mask --model runs/mlm --top-k 3 --json \"We hold these <mask> to be self-evident\""})
+                "  jgpt fill-mask --model runs/mlm --top-k 3 --json \"We the <mask>\""})
 final class FillMaskCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -33,7 +35,7 @@ final class FillMaskCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Encoder directory with a masked-LM head.")
     Path model;
 
-    @Option(names = "--top-k", defaultValue = "5", description = "Fillers per <mask> (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-k", defaultValue = "5", paramLabel = "K", description = "Fillers per <mask> (default: ${DEFAULT-VALUE}).")
     int topK;
 
     @Option(names = "--json", description = "Print the fill-mask pipeline's JSON: a list of {score, token, token_str,"

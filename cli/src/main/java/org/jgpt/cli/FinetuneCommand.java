@@ -29,18 +29,28 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune a GPT-2 (or GPT-1) on a labelled task, as GPT-1 (Radford et al. 2018): task input transformations with",
-                "new start, delimiter and extract tokens, a linear head on the extract token's final state, and the loss",
-                "task + λ·LM. JSON Lines or CSV (by extension); fields per task:",
-                "  classification: text, label          entailment: premise, hypothesis, label",
-                "  similarity: text1, text2, label       choice: context, choices (CSV: choice1, choice2, ...), label (answer index)",
-                "Prints each step and validation metrics after each epoch (also to OUT/validation.jsonl); saves OUT as a",
-                "Hugging Face folder (score.weight, id2label) that 'jgpt classify' and 'jgpt generate' open.",
-                "Sequences longer than --max-length are truncated (the longest text loses its end), with a warning.",
-                "A RoBERTa encoder (jgpt train --objective mlm) gets Hugging Face's RobertaForSequenceClassification head",
-                "instead, on <s> of '<s> A </s>' or '<s> A </s></s> B </s>', and no LM loss; OUT is then that model's folder.",
-                "So does an ELECTRA discriminator (the folder of jgpt train --objective rtd or rtd-random), with",
-                "ElectraForSequenceClassification's head (GELU where RoBERTa's has tanh)."})
+        header = "Fine-tune a GPT-2, GPT-1, RoBERTa or ELECTRA on a labelled task.",
+        description = {"Fine-tunes a GPT-2 (or GPT-1) on a labelled task as GPT-1 did (Radford et al. 2018): task"
+                + " input transformations with new start, delimiter and extract tokens, a linear head on the extract"
+                + " token's final state, and the loss task + λ·LM.",
+                "The data are JSON Lines or CSV (by extension), with these fields per task:",
+                "  classification: text, label",
+                "  entailment:     premise, hypothesis, label",
+                "  similarity:     text1, text2, label",
+                "  choice:         context, choices (CSV: choice1, choice2, ...), label (index)",
+                "Prints each step and the validation metrics after each epoch (also to OUT/validation.jsonl), and saves"
+                + " OUT as a Hugging Face folder (score.weight, id2label) that 'jgpt classify' and 'jgpt generate' open."
+                + " Sequences longer than --max-length are truncated (the longest text loses its end), with a warning.",
+                "A RoBERTa encoder (jgpt train --objective mlm) gets Hugging Face's RobertaForSequenceClassification"
+                + " head instead, on <s> of '<s> A </s>' or '<s> A </s></s> B </s>', and no LM loss; OUT is then that"
+                + " model's folder. So does an ELECTRA discriminator (the folder of jgpt train --objective rtd or"
+                + " rtd-random), with ElectraForSequenceClassification's head (GELU where RoBERTa's has tanh)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt finetune --model models/demo --lr 5e-4 --out runs/spam \\",
+                "      --train data/finetune/spam-assassin/train.jsonl \\",
+                "      --valid data/finetune/spam-assassin/valid.jsonl",
+                "  jgpt finetune --model runs/mlm --task entailment \\",
+                "      --train rte-train.csv --valid rte-valid.csv --out runs/rte"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -48,24 +58,24 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pre-trained GPT-2, GPT-1, RoBERTa or ELECTRA directory.")
     Path model;
 
-    @Option(names = "--task", defaultValue = "classification", description = "classification, entailment, similarity or choice (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--task", defaultValue = "classification", paramLabel = "NAME", description = "classification, entailment, similarity or choice (default: ${DEFAULT-VALUE}).")
     String task;
 
-    @Option(names = "--train", required = true, paramLabel = "FILE") Path train;
-    @Option(names = "--valid", required = true, paramLabel = "FILE") Path valid;
+    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training examples (.jsonl or .csv).") Path train;
+    @Option(names = "--valid", required = true, paramLabel = "FILE", description = "Validation examples, scored after each epoch.") Path valid;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the fine-tuned model goes.") Path out;
 
     @Option(names = "--lr", defaultValue = "6.25e-5", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
     @Option(names = "--batch", defaultValue = "32", description = "Examples per step (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--micro-batch", defaultValue = "8", description = "Examples per forward; gradients accumulate to --batch (default: ${DEFAULT-VALUE}).") int microBatch;
-    @Option(names = "--epochs", defaultValue = "3") int epochs;
+    @Option(names = "--epochs", defaultValue = "3", description = "Passes over the training set (default: ${DEFAULT-VALUE}).") int epochs;
     @Option(names = "--warmup", defaultValue = "0.002", description = "Warmup, as a fraction of all steps; then linear decay to 0 (default: ${DEFAULT-VALUE}).") double warmup;
     @Option(names = "--lm-weight", description = "λ, the weight of the auxiliary LM loss; 0 turns it off (default: 0.5; an encoder has none).") Float lmWeight;
     @Option(names = "--dropout", defaultValue = "0.1", description = "Dropout in the model and on the head's input (default: ${DEFAULT-VALUE}).") float dropout;
-    @Option(names = "--weight-decay", defaultValue = "0.01") float weightDecay;
-    @Option(names = "--grad-clip", defaultValue = "1.0") float gradClip;
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).") float weightDecay;
+    @Option(names = "--grad-clip", defaultValue = "1.0", description = "Global-norm gradient clipping; 0 turns it off (default: ${DEFAULT-VALUE}).") float gradClip;
     @Option(names = "--max-length", description = "Longest sequence in tokens (default: the model's context).") Integer maxLength;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the new embeddings, the head, the shuffling and dropout (default: ${DEFAULT-VALUE}).") long seed;
 
     @Override
     public Integer call() throws Exception {

@@ -19,31 +19,36 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
+        header = "Continue a prompt with a GPT-2 or GPT-1 model.",
         description = "Continues each PROMPT, streaming the new text to stdout; several outputs are separated by a"
-                + " line '---'. With no PROMPT, reads prompts from stdin, one per line, until end of input.")
+                + " line '---'. With no PROMPT, reads prompts from stdin, one per line, until end of input.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt generate \"Fellow citizens of the Senate\"",
+                "  jgpt generate --greedy --max-tokens 20 \"We the people\"",
+                "  jgpt generate --top-k 40 --seed 7 --num-samples 2 \"Call me Ishmael\""})
 final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (config.json, weights); default: the built-in demo model.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory: config.json, the weights, and the tokenizer unless it is GPT-2's (default: the built-in demo model).")
     Path modelDir;
 
-    @Option(names = "--max-tokens", defaultValue = "50", paramLabel = "N", description = "New tokens at most (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-tokens", defaultValue = "50", paramLabel = "N", description = "New tokens at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T", description = "Softmax temperature; 0 is greedy (default ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", defaultValue = "1.0", paramLabel = "T", description = "Softmax temperature; 0 is greedy (default: ${DEFAULT-VALUE}).")
     float temperature;
 
-    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Sample from the K likeliest tokens; 0 is off.")
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Sample from the K likeliest tokens; 0 is off (default: ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P", description = "Nucleus sampling: the likeliest tokens holding P of the probability.")
+    @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P", description = "Nucleus sampling: the likeliest tokens holding P of the probability; 1 is off (default: ${DEFAULT-VALUE}).")
     float topP;
 
-    @Option(names = "--repetition-penalty", defaultValue = "1.0", paramLabel = "R", description = "CTRL's penalty on tokens already seen; 1 is off.")
+    @Option(names = "--repetition-penalty", defaultValue = "1.0", paramLabel = "R", description = "CTRL's penalty on tokens already seen; 1 is off (default: ${DEFAULT-VALUE}).")
     float repetitionPenalty;
 
-    @Option(names = "--stop", paramLabel = "S", description = "Stop when the text contains S (left out of the output); repeatable.")
+    @Option(names = "--stop", paramLabel = "S", description = "Stop when the text contains S (left out of the output); repeatable (default: none, only <|endoftext|>).")
     List<String> stop = new ArrayList<>();
 
     @Option(names = "--seed", paramLabel = "N", description = "Random seed, for reproducible samples (default: random).")
@@ -52,13 +57,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--greedy", description = "Always take the likeliest token (same as --temperature 0).")
     boolean greedy;
 
-    @Option(names = "--num-samples", defaultValue = "1", paramLabel = "N", description = "Samples per prompt (default ${DEFAULT-VALUE}).")
+    @Option(names = "--num-samples", defaultValue = "1", paramLabel = "N", description = "Samples per prompt (default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--truncate", description = "Keep the last tokens of a prompt too long for the context, instead of failing.")
     boolean truncate;
 
-    @Parameters(paramLabel = "PROMPT", arity = "0..*", description = "Text to continue.")
+    @Parameters(paramLabel = "PROMPT", arity = "0..*", description = "Text to continue; none: read prompts from stdin.")
     List<String> prompts = new ArrayList<>();
 
     @Override
@@ -73,15 +78,18 @@ final class GenerateCommand implements Callable<Integer> {
                 return 0;
             }
             PrintWriter err = spec.commandLine().getErr();
+            boolean interactive = Terminal.stdinIsTerminal();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (true) {
-                err.print("> ");
-                err.flush();
+                if (interactive) {
+                    err.print("> ");
+                    err.flush();
+                }
                 String line = in.readLine();
                 if (line == null) break;
                 generator.generate(List.of(line), options, new InOrder(out, samples));
             }
-            err.println();
+            if (interactive) err.println();
             return 0;
         }
     }

@@ -18,6 +18,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "overlap", mixinStandardHelpOptions = true,
+        header = "The GPT-2 paper's 8-gram overlap check between training and test text.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt overlap build --out moby.bloom data/corpora/moby-dick.txt",
+                "  jgpt overlap check --filter moby.bloom data/corpora/sotu/*.txt"},
         description = "The GPT-2 paper's overlap analysis: text normalised to lower-case alphanumeric words, the"
                 + " training text's 8-grams in a Bloom filter saved to disk, then the share of each test set's 8-grams"
                 + " found in it, overall and per document. Works as well on generated samples.",
@@ -32,6 +36,11 @@ final class OverlapCommand implements Runnable {
     }
 
     @Command(name = "build", mixinStandardHelpOptions = true,
+            header = "Put the training text's 8-grams into a Bloom filter.",
+            footerHeading = "%nExamples:%n",
+            footer = {"  jgpt overlap build --out moby.bloom data/corpora/moby-dick.txt",
+                    "  jgpt overlap build --out pairs.bloom --rate 1e-6 --field en \\",
+                    "      data/corpora/debian-l10n-en-fr/pairs.jsonl"},
             description = "Puts the 8-grams of the training files into a Bloom filter sized for them and saves it. A"
                     + " .jsonl file contributes each record's text field; any other file is read as plain text.")
     static final class Build implements Callable<Integer> {
@@ -70,6 +79,10 @@ final class OverlapCommand implements Runnable {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
+            header = "Report the share of a test set's 8-grams found in a filter.",
+            footerHeading = "%nExamples:%n",
+            footer = {"  jgpt overlap check --filter moby.bloom data/corpora/sotu/*.txt",
+                    "  jgpt overlap check --filter moby.bloom --json samples.txt"},
             description = "Reports the share of each file's 8-grams found in the filter, and its distribution over the"
                     + " file's documents: each record of a .jsonl file, or the parts of any other file between lines"
                     + " equal to --separator (jgpt generate's '---' between samples).")

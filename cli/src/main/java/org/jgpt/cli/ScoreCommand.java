@@ -19,6 +19,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "score", mixinStandardHelpOptions = true,
+        header = "Print each token's log-probability under a model, as JSON.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt score README.md",
+                "  jgpt score --bos data/corpora/sotu/2021_joseph_r_biden_d.txt"},
         description = "Prints the log-probability of each token of FILE given the tokens before it, as one JSON object:"
                 + " {\"token_ids\": [...], \"logprobs\": [...], \"nll\": x, \"perplexity\": y}. logprobs (natural log) align"
                 + " with the last entries of token_ids; nll is their negated mean, perplexity exp(nll). A text longer"
@@ -27,7 +31,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (config.json, weights); default: the built-in demo model.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory: config.json, the weights, and the tokenizer unless it is GPT-2's (default: the built-in demo model).")
     Path modelDir;
 
     @Option(names = "--bos", description = "Put <|endoftext|> before the text, so that its first token is scored too.")

@@ -18,6 +18,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
+        header = "Serve a model over HTTP: OpenAI's completions and embeddings APIs.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt serve",
+                "  jgpt serve --model models/demo --host 0.0.0.0 --port 8000"},
         description = "Serves a model over HTTP until stopped: POST /v1/completions (OpenAI's completions API; \"stream\":"
                 + " true sends server-sent events), POST /v1/score, POST /tokenize, POST /detokenize, GET /health,"
                 + " GET /v1/models. A sentence encoder (jgpt train --objective simcse or contrastive-pairs) answers"
@@ -26,13 +30,13 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (config.json, weights); default: the built-in demo model.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory: a GPT-2 or GPT-1, or a sentence encoder (default: the built-in demo model).")
     Path modelDir;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "Address to listen on; 0.0.0.0 for all (default: ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "Port to listen on; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
     /** Starts a server at an address; a port already taken is a plain error. */

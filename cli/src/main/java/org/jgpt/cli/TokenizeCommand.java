@@ -13,16 +13,22 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jgpt tokenize}: one line of token ids per file. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = "Prints, for each file, one line of its token ids separated by spaces.")
+        header = "Print the token ids of files.",
+        description = "Prints, for each file, one line of its token ids separated by spaces (GPT-2's tokenizer, or"
+                + " a model folder's).",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt tokenize README.md",
+                "  jgpt tokenize --count data/corpora/moby-dick.txt",
+                "  jgpt tokenize README.md | jgpt detokenize"})
 public final class TokenizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "A model directory whose tokenizer to use (tokenizer.json, or vocab.json + merges.txt); default GPT-2's.")
+            description = "A model directory whose tokenizer to use: vocab.json and merges.txt (default: GPT-2's own).")
     Path model;
 
-    @Option(names = "--allow-special", description = "Map the text <|endoftext|> to its id (50256) instead of treating it as text.")
+    @Option(names = "--allow-special", description = "Map the text <|endoftext|> to its id (50256) instead of reading it as text.")
     boolean allowSpecial;
 
     @Option(names = "--count", description = "Print only the number of tokens of each file.")

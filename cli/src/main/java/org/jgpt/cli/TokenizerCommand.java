@@ -9,9 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.BpeTrainer.SpecialTokens;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -22,8 +19,13 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jgpt tokenizer}: tokenizer tools; {@code jgpt tokenizer train} learns a BPE vocabulary. */
-@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Tokenizer tools.",
-        subcommands = TokenizerCommand.Train.class)
+@Command(name = "tokenizer", mixinStandardHelpOptions = true,
+        header = "Tokenizer tools: learn a BPE vocabulary.",
+        description = "Tokenizer tools. 'jgpt tokenizer train' learns byte-level BPE merges, as GPT-2's were learnt.",
+        subcommands = TokenizerCommand.Train.class,
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt tokenizer train --vocab-size 8192 --out sotu-tok data/corpora/sotu",
+                "  jgpt tokenizer train --help"})
 public final class TokenizerCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -34,8 +36,13 @@ public final class TokenizerCommand implements Runnable {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
+            header = "Learn a byte-level BPE vocabulary from text.",
             description = "Learns byte-level BPE merges on the files (folders: every file in them, sorted) and writes "
-                    + "vocab.json and merges.txt to DIR. Same files, same output.")
+                    + "vocab.json and merges.txt to DIR. Same files, same output.",
+            footerHeading = "%nExamples:%n",
+            footer = {"  jgpt tokenizer train --vocab-size 8192 --out sotu-tok data/corpora/sotu",
+                    "  jgpt tokenizer train --roberta --vocab-size 8000 --out enc-tok \\",
+                    "      data/corpora/sotu"})
     static final class Train implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -65,10 +72,9 @@ public final class TokenizerCommand implements Runnable {
             }
             SpecialTokens specials = roberta ? SpecialTokens.ROBERTA : SpecialTokens.GPT2;
             GPT2Tokenizer tokenizer;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Learning merges")
-                    .setInitialMax(Math.max(0, vocabSize - 256 - specials.count()))
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(ProgressBars.stderr()).build()) {
-                tokenizer = BpeTrainer.train(texts, vocabSize, specials, (learned, wanted) -> bar.stepTo(learned));
+            try (ProgressBars progress = new ProgressBars(false)) {
+                progress.start("learning merges", Math.max(0, vocabSize - 256 - specials.count()));
+                tokenizer = BpeTrainer.train(texts, vocabSize, specials, (learned, wanted) -> progress.stepTo(learned));
             }
             tokenizer.save(out);
             spec.commandLine().getOut().println("wrote " + out.resolve("vocab.json") + " and " + out.resolve("merges.txt")

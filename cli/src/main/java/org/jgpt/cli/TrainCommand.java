@@ -20,23 +20,30 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Pre-train on a corpus made by 'jgpt prepare': GPT-2 with the causal LM objective (clm), or a",
-                "RoBERTa encoder with a masked objective (mlm, wwm, span, each alone or with +sop or +nsp).",
-                "Or learn sentence embeddings from text: simcse (sentences), contrastive-pairs (JSONL pairs).",
-                "Or ELECTRA's replaced-token detection: rtd (generator and discriminator), rtd-random (no generator).",
-                "Or XLM's translation LM from JSONL pairs: tlm.",
-                "Or XLNet's permutation LM, plm: two-stream attention on a RoBERTa body, 1/6 of tokens predicted.",
-                "Prints a line per step, writes metrics.csv and loss.png, and checkpoints in Hugging Face layout.",
-                "Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."})
+        header = "Pre-train a GPT-2 or an encoder (RoBERTa, ELECTRA, sentence embeddings).",
+        description = {"Pre-trains on a corpus made by 'jgpt prepare': GPT-2 with the causal LM objective (clm), or a"
+                + " RoBERTa encoder with a masked objective (mlm, wwm, span, each alone or with +sop or +nsp). Or learns"
+                + " sentence embeddings from text: simcse (sentences), contrastive-pairs (JSONL pairs). Or ELECTRA's"
+                + " replaced-token detection: rtd (generator and discriminator), rtd-random (no generator). Or XLM's"
+                + " translation LM from JSONL pairs: tlm. Or XLNet's permutation LM, plm: two-stream attention on a"
+                + " RoBERTa body, 1/6 of tokens predicted.",
+                "Prints a line per step to stderr, writes metrics.csv and loss.png, and checkpoints in Hugging Face"
+                + " layout. Ctrl-C saves a checkpoint before exiting; --resume continues exactly where it stopped."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt train --data sotu-data --out runs/sotu \\",
+                "      --n-layer 6 --n-head 8 --n-embd 256 --steps 1600",
+                "  jgpt train --out runs/sotu --resume",
+                "  jgpt train --objective mlm --data enc-data --out runs/mlm --seq 128"})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", description = "Prepared corpus directory (jgpt prepare); for simcse a text file (a"
-            + " sentence a line) or JSONL, for contrastive-pairs and tlm JSONL.")
+    @Option(names = "--data", paramLabel = "DIR", description = "Prepared corpus directory (jgpt prepare); for simcse"
+            + " a text file (a sentence a line) or JSONL, for contrastive-pairs and tlm JSONL (required, except with"
+            + " --resume: no default).")
     Path data;
 
-    @Option(names = "--out", required = true, description = "Run directory: checkpoints, metrics.csv, loss.png, and the latest model.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run directory: checkpoints, metrics.csv, loss.png, and the latest model.")
     Path out;
 
-    @Option(names = "--resume", description = "Continue the run saved in --out (its own settings are used).")
+    @Option(names = "--resume", description = "Continue the run saved in --out, with its own settings.")
     boolean resume;
 
     @Option(names = "--init", defaultValue = "scratch", description = "'scratch' (GPT-2's or BERT's initialisation) or"
@@ -86,11 +93,13 @@ final class TrainCommand implements Callable<Integer> {
     List<String> fields = List.of();
 
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "simcse, contrastive-pairs, tlm from scratch: the"
-            + " directory of the RoBERTa vocabulary (jgpt tokenizer train --roberta); with --init, the model's own.")
+            + " directory of the RoBERTa vocabulary (jgpt tokenizer train --roberta) (default: with --init, the"
+            + " model's own).")
     Path tokenizer;
 
-    @Option(names = "--preset", description = "Model size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2; with a"
-            + " masked objective, roberta-base; with rtd or rtd-random, electra-small (the discriminator's size).")
+    @Option(names = "--preset", paramLabel = "NAME", description = "Model size: gpt2, gpt2-medium, gpt2-large,"
+            + " gpt2-xl, distilgpt2; with a masked objective, roberta-base; with rtd or rtd-random, electra-small (the"
+            + " discriminator's size) (default: none, the size from --n-layer, --n-head and --n-embd).")
     String preset;
 
     @Option(names = "--n-layer", defaultValue = "4", description = "Transformer blocks (default: ${DEFAULT-VALUE}).") int nLayer;

@@ -142,6 +142,7 @@ public final class Checkpoints {
         if (!extra.isEmpty()) {
             throw new CheckpointException(origin.get(extra.first()), "unexpected tensors for GPT-2: " + String.join(", ", extra));
         }
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) requireFinite(e.getValue(), origin.get(e.getKey()));
         Tensor wte = tensors.get(embeddingName(c, "wte"));
         Tensor lmHead = tensors.get("lm_head.weight");
         if (lmHead == null || lmHead.data().equals(wte.data())) {
@@ -163,6 +164,19 @@ public final class Checkpoints {
         }
         return new GPT2Weights(c, wte, tensors.get(embeddingName(c, "wpe")), layers, tensors.get("ln_f.weight"),
                 tensors.get("ln_f.bias"), lmHead, resources);
+    }
+
+    /**
+     * A NaN or an infinity in any weight makes every output NaN (scores print as null, sampling picks token 0), so a
+     * checkpoint holding one is refused at load, by the tensor's name and the element's position.
+     */
+    static void requireFinite(Tensor t, Path file) {
+        long i = t.firstNonFinite();
+        if (i >= 0) {
+            throw new CheckpointException(file, "tensor " + t.name() + " holds " + t.get(i) + " at " + t.position(i)
+                    + ": a model with NaN or infinite weights computes only NaN (the checkpoint is damaged, or the"
+                    + " training that wrote it diverged)");
+        }
     }
 
     /** GPT-2's {@code wte}/{@code wpe} are GPT-1's {@code tokens_embed}/{@code positions_embed}. */

@@ -385,8 +385,8 @@ public final class Matmul {
     /**
      * Few rows against a {@link WeightMatrix}'s panels: threads claim contiguous runs of whole panels (see
      * {@link #shrinkingRuns}) and stream each as two sequential halves (see {@link #panelRun}). A last, zero-padded
-     * panel goes through scratch, so that the loop needs no masks: with masked stores in it, it ran at 0.84-0.89 of a
-     * plain read rather than 0.93-0.97 (GPT-2 124M, 71-74 GB/s).
+     * panel goes through scratch, so that the loop needs no masks, which slowed it by a tenth (figures in
+     * bench/README.md, "Kernels").
      */
     private static void streamPanels(float[] out, float[] in, WeightMatrix weight, float[] bias, int rows) {
         int inDim = weight.inDim(), outDim = weight.outDim(), full = outDim / NB;
@@ -409,11 +409,8 @@ public final class Matmul {
      * Where the runs of {@code count} panels that decoding's threads claim begin, and {@code count} last: each run a
      * {@code threads}-th of the panels left, at least one, as in OpenMP's guided schedule. The long first runs keep
      * the streams long; the short last ones let a thread that streams slower (a shared machine's vCPUs do, by up to a
-     * tenth) take less, so that the others do not wait for it. GPT-2 124M F32 decoding (2 MB pages), in one process,
-     * alternating token by token, 15 windows at 78-80 GB/s: a median 0.93 of the roofline, against 0.90 with runs a
-     * {@code 2 * threads}-th of what is left and 0.88 with a {@code 3 * threads}-th; at 45-52 GB/s 0.95-1.01 against
-     * 0.94-1.00. Guided runs had already beaten four equal runs per thread (4 KB pages, 58-71 GB/s: 0.89 against
-     * 0.87), and cut the caller's wait at the end of a job from 2-10% of decoding's time to 1-3%.
+     * tenth) take less, so that the others do not wait for it. Shorter runs and equal runs both decoded slower (figures
+     * in bench/README.md, "Kernels").
      */
     static int[] shrinkingRuns(int count, int threads) {
         int[] starts = new int[count + 1];
@@ -427,9 +424,8 @@ public final class Matmul {
      * Panels {@code p0 .. p1-1} (columns {@code p0 * NB ..}) against each of the {@code rows} rows of x, plus
      * {@code bias} if not null: row r's columns go to {@code dst} from {@code dstOffset + r * dstStride}. The run is
      * read as two streams, its halves, a panel of each at a time, the sums in registers (an odd panel pairs with
-     * itself). GPT-2 124M F32 decoding, in one process, alternating token by token: at 54-73 GB/s 0.86-0.97 of the
-     * roofline with one stream, 0.89-1.00 with two, 0.86-0.90 with four; at 36-39 GB/s, 1.03-1.08, 1.07-1.13 and
-     * 1.05-1.12. One method, so that its loops compile together.
+     * itself): two streams decoded faster than one or four (bench/README.md, "Kernels"). One method, so that its
+     * loops compile together.
      */
     private static void panelRun(float[] x, int rows, MemorySegment panels, int inDim, int p0, int p1, float[] bias,
                                  float[] dst, int dstOffset, int dstStride) {
@@ -499,27 +495,12 @@ public final class Matmul {
     }
 
     /*
-     * The streaming loops below share three choices, each measured on GPT-2 124M's matvecs against a plain read
-     * of the same bytes (one thread, MemoryBandwidth):
-     * - A task's loops run inside one method: called once per group of rows, the call cost a tenth of the bandwidth
-     *   on 768-wide rows.
-     * - A pass reads rows a quarter (or a half) of the task's range apart, not neighbours, so every row stream runs
-     *   on through the whole range. Neighbouring rows sent three of four streams to a cold start at every pass:
-     *   on 768-wide rows that cost a fifth of the bandwidth.
-     * - The operand read beside the weights (partial sums, or the input) is off-heap and the weight load is fma's
-     *   first argument: then C2 folds the weight load into vfmadd231ps. With a heap array in the same expression it
-     *   does not, and the extra instructions per cache line cost another tenth.
-     * - For one row of x (decoding one sequence), weight rows of whole vectors run as one flat loop over the task's
-     *   streams, stepping to the next weight row with a branch inside it. A loop per 768-wide row ends every 48
-     *   vectors: at 60-100 GB/s that cost the LM head a tenth of the bandwidth, and the Conv1D projections as much at
-     *   40-60 GB/s. The Conv1D form's flat loop keeps its partial sums in a heap array: their index restarts at every
-     *   row, so C2 cannot hoist an off-heap segment's bounds, liveness and read-only checks out of the loop, while an
-     *   array needs one compare (the weight load then stays out of the fma, which matters less). It reads two streams,
-     *   not four: at 73-79 GB/s, in one process with the four-stream version, the 768-wide rows went from 0.79-0.88
-     *   of a plain read to 0.91-1.00. The slices' sums lie a page apart: packed end to end, they ran slower still.
-     *   Rows over {@value #FLAT_ROW_MAX} elements keep the loop per row: at 72-78 GB/s the flat loop read qkv's
-     *   2304-wide rows at 0.78-0.87 of a plain read and fc's 3072-wide ones at 0.71-0.77, the loop per row at
-     *   0.88-0.96 and 0.86-0.92.
+     * The streaming loops below share their shape for the bandwidth it keeps, each choice measured on GPT-2 124M's
+     * matvecs against a plain read of the same bytes (bench/README.md, "Why the streaming loops look as they do"):
+     * a task's loops in one method; a pass over rows a quarter (or half) of the range apart, so that every stream runs
+     * on; the weight load as fma's first argument beside an off-heap operand, so that C2 folds it into the fma; and
+     * for one row of x a flat loop over two streams with partial sums in a heap array, for rows of at most
+     * {@value #FLAT_ROW_MAX} elements.
      */
 
     /**

@@ -47,6 +47,17 @@ class CheckpointsTest {
     }
 
     @Test
+    void aNaNWeightIsRefusedByTensorAndPosition() throws IOException {
+        Path f = editedFixture(ts -> ts.stream().map(t -> {
+            if (!t.name().endsWith("h.2.mlp.c_fc.weight")) return t;
+            float[] values = t.toFloatArray();
+            values[5 * (int) t.shape()[1] + 7] = Float.NaN;
+            return Tensor.of(t.name(), values, t.shape());
+        }).toList());
+        assertLoadFails(f, "h.2.mlp.c_fc.weight", "NaN", "[5, 7]");
+    }
+
+    @Test
     void missingTensorsAreNamed() throws IOException {
         Path f = editedFixture(ts -> ts.stream().filter(t -> !t.name().endsWith("h.1.ln_2.bias")).toList());
         assertLoadFails(f, "missing tensors", "h.1.ln_2.bias");

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.jgpt.kernel.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +20,27 @@ class GPT2ModelTest {
     private static final GPT2Config CONFIG = TinyModels.config(61, 24, 16, 3, 4, false);
     private static final GPT2Weights WEIGHTS = TinyModels.random(CONFIG, 7);
     private static final int[] TOKENS = {3, 14, 15, 9, 26, 53, 58, 9, 7, 9, 32, 38, 46, 26, 43, 3, 8, 32, 7, 9};
+
+    @Test
+    void activationsThatOverflowAreAnErrorNamingTheLayer() {
+        LayerWeights w = WEIGHTS.layers().get(1);
+        int c = CONFIG.nEmbd(), inner = CONFIG.innerDim();
+        float[] hugeBias = new float[inner], ones = new float[inner * c];
+        Arrays.fill(hugeBias, 3e38f);
+        Arrays.fill(ones, 1f);
+        LayerWeights overflowing = new LayerWeights(w.ln1Weight(), w.ln1Bias(), w.attnWeight(), w.attnBias(),
+                w.attnProjWeight(), w.attnProjBias(), w.ln2Weight(), w.ln2Bias(), w.fcWeight(),
+                Tensor.of("h.1.mlp.c_fc.bias", hugeBias, inner), Tensor.of("h.1.mlp.c_proj.weight", ones, inner, c),
+                w.fcProjBias());
+        List<LayerWeights> layers = new ArrayList<>(WEIGHTS.layers());
+        layers.set(1, overflowing);
+        GPT2Weights weights = new GPT2Weights(CONFIG, WEIGHTS.wte(), WEIGHTS.wpe(), layers, WEIGHTS.lnFWeight(),
+                WEIGHTS.lnFBias(), WEIGHTS.lmHead(), null);
+        GPT2Model model = new GPT2Model(weights);
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> model.forward(new int[][] {{3, 14, 15}},
+                new KVCache[] {model.newCache(3)}, new float[CONFIG.vocabSize()]));
+        assertTrue(e.getMessage().contains("layer 1 (h.1)"), e.getMessage());
+    }
 
     @Test
     void prefillMatchesNaiveForwardOnEveryRow() {
