@@ -244,7 +244,7 @@ class ServerTest {
         assertError(400, "'logprobs' must be between 0 and 20", post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 21}"));
         assertError(400, "only with 'echo'", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 0}"));
         assertError(400, "not available with 'stream'",
-                post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 1, \"stream\": true}"));
+                post("/v1/completions", "{\"prompt\": \"a\", \"echo\": true, \"stream\": true}"));
         assertError(400, "scoring needs 2", post("/v1/score", "{\"text\": \"a\"}"));
         assertError(404, "no such endpoint", post("/v2/completions", "{}"));
         assertError(400, "generates text and has no embeddings", post("/v1/embeddings", "{\"input\": \"a\"}"));
