@@ -346,12 +346,15 @@ final class Completions {
         }
     }
 
-    /** Generates on the batch and waits; a client that goes away meanwhile cancels its sequences at once. */
+    /**
+     * Generates on the batch and waits. Jetty reads nothing from a connection while its request is handled, so a
+     * client that closes it now is noticed only if Jetty reports a failure, or when the answer is written: a
+     * streamed request is the one that leaves the batch at once.
+     */
     private List<Generator.Completion> generate(Exchange exchange, List<int[]> prompts, GenerationOptions options,
                                                 int logprobs) {
         Batch.Request request = scheduler.submit(prompts, options, logprobs, new Pieces(exchange.started(), false));
         exchange.request.addFailureListener(failure -> scheduler.cancel(request));
-        exchange.onClientGone(() -> scheduler.cancel(request));
         try {
             List<Generator.Completion> completions = request.result().get();
             metrics.tokens(request.promptTokens(), completions.stream().mapToLong(c -> c.tokens().length).sum());

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
@@ -126,19 +125,6 @@ final class Exchange {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("the request body is not valid UTF-8");
         }
-    }
-
-    /**
-     * Calls {@code gone} if the client closes its connection while the answer is being made (the body has been
-     * read). Jetty reads nothing more from a connection while its request is handled, so the connection is watched
-     * here: it becomes readable when the client closes it. HTTP/1.1 clients send nothing else meanwhile (none
-     * pipelines), so anything readable is taken as the close.
-     */
-    void onClientGone(Runnable gone) {
-        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-        endPoint.tryFillInterested(Callback.from(() -> {
-            if (!committed) gone.run();
-        }, failure -> gone.run()));
     }
 
     void sendJson(int status, Object value) {

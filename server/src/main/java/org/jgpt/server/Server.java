@@ -60,8 +60,8 @@ import org.jgpt.tokenizer.Tokenizer;
  *
  * <p>Generation runs on a {@link BatchScheduler} (continuous batching). Each request is served on its own virtual
  * thread; Jetty's selector reads headers without holding a thread, a body must arrive within the read timeout, a
- * silent connection is closed after the idle timeout, a full queue answers 503 with {@code Retry-After}, and a client
- * that goes away frees its places in the batch at once. Bad requests get status 400 and OpenAI's error shape,
+ * silent connection is closed after the idle timeout, a full queue answers 503 with {@code Retry-After}, and a
+ * streaming client that goes away frees its places in the batch at once. Bad requests get status 400 and OpenAI's error shape,
  * {@code {"error": {"message", "type"}}}. One line per request goes to the access log.
  */
 public final class Server implements AutoCloseable {
