@@ -407,7 +407,11 @@ public final class Matmul {
         for (int pa = p0; pa < p0 + half; pa++) {
             int pb = pa + half < p1 ? pa + half : pa;
             long sa = pa * panelBytes, sb = pb * panelBytes;
-            for (int r = 0; r < rows; r++) {
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                panelPairFourRows(x, r, panels, inDim, sa, sb, pa, pb, p0, bias, biasColumn0, dst, dstOffset, dstStride);
+            }
+            for (; r < rows; r++) {
                 int xr = r * inDim;
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
                 if (bias != null) {
@@ -431,6 +435,77 @@ public final class Matmul {
                 b1.intoArray(dst, at + (pb - p0) * NB + L);
             }
         }
+    }
+
+    /**
+     * {@link #panelRun}'s two panels against rows {@code r .. r+3} of x at once: each weight vector is loaded once for
+     * four rows, so a batch of decoding sequences reads its panels from cache a quarter as often (16 sums in
+     * registers). Each sum takes the same fmas in the same order as a row alone, so the bits do not change.
+     */
+    private static void panelPairFourRows(float[] x, int r, MemorySegment panels, int inDim, long sa, long sb, int pa,
+                                          int pb, int p0, float[] bias, int biasColumn0, float[] dst, int dstOffset,
+                                          int dstStride) {
+        long rowBytes = (long) NB * Float.BYTES, vectorBytes = (long) L * Float.BYTES;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        if (bias != null) {
+            a0 = FloatVector.fromArray(F, bias, pa * NB - biasColumn0);
+            a1 = FloatVector.fromArray(F, bias, pa * NB - biasColumn0 + L);
+            b0 = FloatVector.fromArray(F, bias, pb * NB - biasColumn0);
+            b1 = FloatVector.fromArray(F, bias, pb * NB - biasColumn0 + L);
+        }
+        FloatVector a00 = a0, a01 = a1, b00 = b0, b01 = b1;
+        FloatVector a10 = a0, a11 = a1, b10 = b0, b11 = b1;
+        FloatVector a20 = a0, a21 = a1, b20 = b0, b21 = b1;
+        FloatVector a30 = a0, a31 = a1, b30 = b0, b31 = b1;
+        int x0 = r * inDim, x1 = x0 + inDim, x2 = x1 + inDim, x3 = x2 + inDim;
+        for (int i = 0; i < inDim; i++) {
+            long w = i * rowBytes;
+            FloatVector wa0 = FloatVector.fromMemorySegment(F, panels, sa + w, LE);
+            FloatVector wa1 = FloatVector.fromMemorySegment(F, panels, sa + w + vectorBytes, LE);
+            FloatVector wb0 = FloatVector.fromMemorySegment(F, panels, sb + w, LE);
+            FloatVector wb1 = FloatVector.fromMemorySegment(F, panels, sb + w + vectorBytes, LE);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            a00 = v.fma(wa0, a00);
+            a01 = v.fma(wa1, a01);
+            b00 = v.fma(wb0, b00);
+            b01 = v.fma(wb1, b01);
+            v = FloatVector.broadcast(F, x[x1 + i]);
+            a10 = v.fma(wa0, a10);
+            a11 = v.fma(wa1, a11);
+            b10 = v.fma(wb0, b10);
+            b11 = v.fma(wb1, b11);
+            v = FloatVector.broadcast(F, x[x2 + i]);
+            a20 = v.fma(wa0, a20);
+            a21 = v.fma(wa1, a21);
+            b20 = v.fma(wb0, b20);
+            b21 = v.fma(wb1, b21);
+            v = FloatVector.broadcast(F, x[x3 + i]);
+            a30 = v.fma(wa0, a30);
+            a31 = v.fma(wa1, a31);
+            b30 = v.fma(wb0, b30);
+            b31 = v.fma(wb1, b31);
+        }
+        int ca = (pa - p0) * NB, cb = (pb - p0) * NB;
+        int at = dstOffset + r * dstStride;
+        a00.intoArray(dst, at + ca);
+        a01.intoArray(dst, at + ca + L);
+        b00.intoArray(dst, at + cb);
+        b01.intoArray(dst, at + cb + L);
+        at += dstStride;
+        a10.intoArray(dst, at + ca);
+        a11.intoArray(dst, at + ca + L);
+        b10.intoArray(dst, at + cb);
+        b11.intoArray(dst, at + cb + L);
+        at += dstStride;
+        a20.intoArray(dst, at + ca);
+        a21.intoArray(dst, at + ca + L);
+        b20.intoArray(dst, at + cb);
+        b21.intoArray(dst, at + cb + L);
+        at += dstStride;
+        a30.intoArray(dst, at + ca);
+        a31.intoArray(dst, at + ca + L);
+        b30.intoArray(dst, at + cb);
+        b31.intoArray(dst, at + cb + L);
     }
 
     /**
