@@ -41,10 +41,11 @@ final class Completions {
     private final String modelName;
     private final ChatTemplate template;
     private final Metrics metrics;
+    private final ClientWatch clientWatch;
     private final AtomicLong ids = new AtomicLong();
 
     Completions(BatchScheduler scheduler, Scorer scorer, Tokenizer tokenizer, int context, String modelName,
-                ChatTemplate template, Metrics metrics) {
+                ChatTemplate template, Metrics metrics, ClientWatch clientWatch) {
         this.scheduler = scheduler;
         this.scorer = scorer;
         this.tokenizer = tokenizer;
@@ -52,6 +53,7 @@ final class Completions {
         this.modelName = modelName;
         this.template = template;
         this.metrics = metrics;
+        this.clientWatch = clientWatch;
     }
 
     /** A piece of one sequence's text, the tokens taken with it (when log-probabilities were asked for), or its end. */
@@ -346,16 +348,12 @@ final class Completions {
         }
     }
 
-    /**
-     * Generates on the batch and waits. Jetty reads nothing from a connection while its request is handled, so a
-     * client that closes it now is noticed only if Jetty reports a failure, or when the answer is written: a
-     * streamed request is the one that leaves the batch at once.
-     */
+    /** Generates on the batch and waits; a client that closes its connection meanwhile cancels its sequences at once. */
     private List<Generator.Completion> generate(Exchange exchange, List<int[]> prompts, GenerationOptions options,
                                                 int logprobs) {
         Batch.Request request = scheduler.submit(prompts, options, logprobs, new Pieces(exchange.started(), false));
         exchange.request.addFailureListener(failure -> scheduler.cancel(request));
-        try {
+        try (ClientWatch.Watching watching = clientWatch.watch(exchange, () -> scheduler.cancel(request))) {
             List<Generator.Completion> completions = request.result().get();
             metrics.tokens(request.promptTokens(), completions.stream().mapToLong(c -> c.tokens().length).sum());
             return completions;

@@ -61,7 +61,7 @@ import org.jgpt.tokenizer.Tokenizer;
  * <p>Generation runs on a {@link BatchScheduler} (continuous batching). Each request is served on its own virtual
  * thread; Jetty's selector reads headers without holding a thread, a body must arrive within the read timeout, a
  * silent connection is closed after the idle timeout, a full queue answers 503 with {@code Retry-After}, and a
- * streaming client that goes away frees its places in the batch at once. Bad requests get status 400 and OpenAI's error shape,
+ * client that goes away, streaming or not ({@link ClientWatch}), frees its places in the batch at once. Bad requests get status 400 and OpenAI's error shape,
  * {@code {"error": {"message", "type"}}}. One line per request goes to the access log.
  */
 public final class Server implements AutoCloseable {
@@ -142,6 +142,7 @@ public final class Server implements AutoCloseable {
     private final Completions completions;
     private final Embedder embedder; // a sentence encoder, or null when serving a language model
     private final ReentrantLock embedderLock = new ReentrantLock(true);
+    private final ClientWatch clientWatch = new ClientWatch();
 
     private Server(InetSocketAddress address, GPT2Model model, Tokenizer tokenizer, Embedder embedder, String modelName,
                    Options options) {
@@ -157,7 +158,7 @@ public final class Server implements AutoCloseable {
                     new BatchScheduler.Limits(options.maxSequences(), options.maxQueued()),
                     (sequences, rows, nanos) -> metrics.step(sequences, nanos));
             this.completions = new Completions(scheduler, new Scorer(model), tokenizer, model.config().nPositions(),
-                    modelName, template, metrics);
+                    modelName, template, metrics, clientWatch);
         } else {
             this.metrics = new Metrics(() -> 0, () -> 0);
             this.scheduler = null;
@@ -233,6 +234,7 @@ public final class Server implements AutoCloseable {
         } finally {
             if (scheduler != null) scheduler.close();
             workers.shutdownNow();
+            clientWatch.close();
         }
     }
 

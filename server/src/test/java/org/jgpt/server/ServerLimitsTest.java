@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * The limits, under a bounded load on 127.0.0.1 (a few dozen connections, each test over within seconds): clients
  * that send headers and withhold their body, idle connections and streams dropped mid-way leave /health and other
  * clients' completions answered within a second; withheld bodies get 408 after the read timeout and idle connections
- * are closed after the idle timeout; a dropped stream frees its places in the batch at once; a full
+ * are closed after the idle timeout; a dropped client, streamed or not, frees its places in the batch at once; a full
  * queue answers 503 with Retry-After; and the server serves on afterwards.
  */
 class ServerLimitsTest {
@@ -90,13 +90,16 @@ class ServerLimitsTest {
     }
 
     @Test
-    void droppedStreamsFreeTheirPlacesAtOnce() throws Exception {
+    void droppedClientsFreeTheirPlacesAtOnce() throws Exception {
         List<Socket> dropped = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 2; i++) {
             Socket streamed = connect();
             send(streamed, "{\"prompt\": \"Once\", \"max_tokens\": 1000, \"stream\": true}");
             readUntil(streamed, "data: ");
             dropped.add(streamed);
+            Socket whole = connect();
+            send(whole, "{\"prompt\": \"Twice\", \"max_tokens\": 1000}");
+            dropped.add(whole);
         }
         awaitRunning(4);
         assertEquals(200, get("/health", PROMPTLY).statusCode());
