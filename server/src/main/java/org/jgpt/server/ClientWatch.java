@@ -31,8 +31,7 @@ final class ClientWatch implements AutoCloseable {
     }
 
     /** Stops watching one connection. */
-    interface Watching extends AutoCloseable {
-        @Override
+    interface Watching {
         void close();
     }
 

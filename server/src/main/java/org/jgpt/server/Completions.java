@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -353,7 +354,8 @@ final class Completions {
                                                 int logprobs) {
         Batch.Request request = scheduler.submit(prompts, options, logprobs, new Pieces(exchange.started(), false));
         exchange.request.addFailureListener(failure -> scheduler.cancel(request));
-        try (ClientWatch.Watching watching = clientWatch.watch(exchange, () -> scheduler.cancel(request))) {
+        ClientWatch.Watching watching = clientWatch.watch(exchange, () -> scheduler.cancel(request));
+        try {
             List<Generator.Completion> completions = request.result().get();
             metrics.tokens(request.promptTokens(), completions.stream().mapToLong(c -> c.tokens().length).sum());
             return completions;
@@ -366,6 +368,8 @@ final class Completions {
             scheduler.cancel(request);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
+        } finally {
+            watching.close();
         }
     }
 
@@ -428,7 +432,7 @@ final class Completions {
     }
 
     /** Runs {@code work} on the model's thread, between steps, and waits for it. */
-    <T> T onModel(java.util.concurrent.Callable<T> work) {
+    <T> T onModel(Callable<T> work) {
         Future<T> result = scheduler.run(work);
         try {
             return result.get();
