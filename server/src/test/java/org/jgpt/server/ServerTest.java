@@ -234,6 +234,7 @@ class ServerTest {
         assertError(400, "unknown field 'max_tokns'", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokns\": 5}"));
         assertError(400, "'prompt' is required", post("/v1/completions", "{\"max_tokens\": 5}"));
         assertError(400, "'max_tokens' must be an integer", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": \"5\"}"));
+        assertError(400, "'max_tokens' must be at least 0", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": -1}"));
         assertError(400, "temperature", post("/v1/completions", "{\"prompt\": \"a\", \"temperature\": -1}"));
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100)))));
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100), "stream", true))));
