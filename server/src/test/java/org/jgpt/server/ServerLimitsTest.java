@@ -137,6 +137,32 @@ class ServerLimitsTest {
         assertEquals(200, post("{\"prompt\": \"Hello\", \"max_tokens\": 4}", PROMPTLY).statusCode());
     }
 
+    /** One keep-alive connection serves request after request, each watched for its client's close in turn. */
+    @Test
+    void aKeepAliveConnectionServesRequestAfterRequest() throws Exception {
+        try (Socket socket = connect()) {
+            InputStream in = socket.getInputStream();
+            for (int i = 0; i < 40; i++) {
+                send(socket, "{\"prompt\": \"Hi\", \"max_tokens\": 1}");
+                String head = readHead(in);
+                assertTrue(head.startsWith("HTTP/1.1 200"), "request " + i + ": " + head);
+                int length = Integer.parseInt(head.lines().filter(line -> line.toLowerCase().startsWith("content-length:"))
+                        .findFirst().orElseThrow().substring("content-length:".length()).trim());
+                assertTrue(Json.parseObject(new String(in.readNBytes(length), StandardCharsets.UTF_8)).containsKey("choices"));
+            }
+        }
+    }
+
+    private static String readHead(InputStream in) throws Exception {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new AssertionError("closed after " + head);
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
     /** Polls /metrics until the batch holds {@code sequences}. */
     private static void awaitRunning(int sequences) throws Exception {
         awaitGauge("jgpt_running_sequences", sequences);
