@@ -70,11 +70,7 @@ final class ClientWatch implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
-                selector.select(key -> {
-                    key.cancel();
-                    Watching watching = (Watching) key.attachment();
-                    if (!watching.done) watching.gone.run();
-                });
+                selector.select(ClientWatch::closedByClient);
                 for (Watching watching; (watching = toRegister.poll()) != null; ) register(watching);
             } catch (IOException e) {
                 if (!closed) throw new UncheckedIOException(e);
@@ -82,12 +78,18 @@ final class ClientWatch implements AutoCloseable {
         }
     }
 
+    private static void closedByClient(SelectionKey key) {
+        key.cancel();
+        Watching watching = (Watching) key.attachment();
+        if (!watching.done) watching.gone.run();
+    }
+
     private void register(Watching watching) throws IOException {
         if (watching.done) return;
         try {
             watching.key = register(watching.channel, watching);
         } catch (CancelledKeyException e) {
-            selector.selectNow(); // clears the key the connection's previous request cancelled
+            selector.selectNow(ClientWatch::closedByClient); // clears the key the connection's previous request cancelled
             watching.key = register(watching.channel, watching);
         } catch (ClosedChannelException e) {
             watching.gone.run();
