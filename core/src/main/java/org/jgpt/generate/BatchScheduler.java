@@ -77,6 +77,8 @@ public final class BatchScheduler implements AutoCloseable {
             throw new IllegalArgumentException(prompts.size() + " prompts × n = " + options.samples()
                     + " asks for more than " + limits.maxSequences() + " completions at once");
         }
+        int waiting = queued();
+        if (waiting >= limits.maxQueued()) throw new QueueFullException(waiting); // before making its samplers
         Batch.Request request = batch.request(prompts, options, logprobs, listener);
         enqueue(request);
         return request;
