@@ -2,7 +2,8 @@
 # Runs jgpt's whole-model benchmarks beside their PyTorch anchors, one after the other in one run, on GPT-2 124M
 # shapes with random weights and 2 threads, and prints each figure and the jgpt / PyTorch ratio.
 # Needs Debian's PyTorch with OpenBLAS: apt-get install python3-torch libopenblas0-pthread
-# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train]...
+# `serve` (no PyTorch anchor) times the HTTP server under 1, 4 and 8 concurrent clients (bench/README.md).
+# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train|serve]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE JGPT_THREADS=2
@@ -36,6 +37,11 @@ for what in "$@"; do
       echo "jgpt train: $jgpt"
       echo "  => training: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch," \
            "mfu $(echo "$jgpt" | field mfu)" ;;
-    *) echo "usage: $0 [decode|prefill|train]..." >&2; exit 2 ;;
+    serve)
+      mvn -B -q -pl bench -am package -DskipTests
+      java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+      "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+        -cp "bench/target/classes:bench/target/lib/*" org.jgpt.bench.ServeBenchmark --clients 1,4,8 --tokens 64 2>/dev/null ;;
+    *) echo "usage: $0 [decode|prefill|train|serve]..." >&2; exit 2 ;;
   esac
 done

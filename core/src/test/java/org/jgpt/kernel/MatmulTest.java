@@ -122,6 +122,41 @@ class MatmulTest {
         }
     }
 
+    /**
+     * A row of an F32 {@link WeightMatrix} product is the same bits at any batch size and position in the batch:
+     * alone (streamed), among eight (streamed) or among 9 to 32 (the GEMM, in whole and edge tiles, and past one
+     * K block at depth 1000). Continuous batching relies on it: a request decodes the same text alone or in a crowd.
+     */
+    @Test
+    void aPackedRowIsTheSameBitsAloneOrInABatch() {
+        Random random = new Random(5);
+        for (int[] shape : IN_OUT) {
+            int inDim = shape[0], outDim = shape[1];
+            for (boolean transposed : new boolean[] {false, true}) {
+                TestTensors.Weight w = TestTensors.weight(DType.F32, TestTensors.random(random, inDim * outDim),
+                        transposed ? outDim : inDim, transposed ? inDim : outDim);
+                WeightMatrix matrix = transposed ? WeightMatrix.ofTransposed(w.tensor()) : WeightMatrix.of(w.tensor());
+                float[] bias = transposed ? null : TestTensors.random(random, outDim);
+                for (int rows : ROWS) {
+                    float[] in = TestTensors.random(random, rows * inDim);
+                    float[] batch = new float[rows * outDim];
+                    Matmul.forward(batch, in, matrix, bias, rows);
+                    for (int r = 0; r < rows; r++) {
+                        float[] row = new float[inDim];
+                        System.arraycopy(in, r * inDim, row, 0, inDim);
+                        float[] alone = new float[outDim];
+                        Matmul.forward(alone, row, matrix, bias, 1);
+                        for (int o = 0; o < outDim; o++) {
+                            assertEquals(Float.floatToIntBits(alone[o]), Float.floatToIntBits(batch[r * outDim + o]),
+                                    inDim + "x" + outDim + (transposed ? " transposed" : "") + ", row " + r + " of "
+                                    + rows + ", column " + o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Decoding's runs of panels cover them all in order, each a threads-th of what is left (at least one). */
     @Test
     void shrinkingRunsCoverThePanelsInOrder() {

@@ -118,6 +118,22 @@ final class Fields {
         throw new IllegalArgumentException("'" + name + "' must be true or false");
     }
 
+    /** A list, or null when the field is missing. */
+    List<?> list(String name) {
+        Object value = get(name);
+        if (value == null) return null;
+        if (value instanceof List<?> list) return list;
+        throw new IllegalArgumentException("'" + name + "' must be a list");
+    }
+
+    /** An object, or null when the field is missing. */
+    Map<?, ?> object(String name) {
+        Object value = get(name);
+        if (value == null) return null;
+        if (value instanceof Map<?, ?> map) return map;
+        throw new IllegalArgumentException("'" + name + "' must be an object");
+    }
+
     int[] integers(String name) {
         Object value = get(name);
         if (value == null) throw new IllegalArgumentException("'" + name + "' is required");

@@ -1,36 +1,46 @@
 package org.jgpt.server;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.jgpt.generate.GenerationOptions;
-import org.jgpt.generate.Generator;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.jgpt.generate.BatchScheduler;
 import org.jgpt.generate.Scorer;
-import org.jgpt.generate.TokenLogprob;
-import org.jgpt.io.Json;
 import org.jgpt.model.GPT2Model;
-import org.jgpt.tokenizer.StreamingDecoder;
 import org.jgpt.tokenizer.Tokenizer;
 
 /**
- * A model over HTTP, on the JDK's own server. JSON in and out:
+ * A model over HTTP, on Jetty 12. JSON in and out:
  * <ul>
  *   <li>{@code POST /v1/completions}: OpenAI's completions API (prompt as text or token ids, max_tokens, temperature,
  *       top_p, n, stop, seed, stream, logprobs, echo), plus top_k, repetition_penalty and truncate. With
@@ -38,98 +48,235 @@ import org.jgpt.tokenizer.Tokenizer;
  *       {@code data: [DONE]}. {@code logprobs} and {@code echo} are what lm-evaluation-harness's completions model
  *       scores with: {@code "echo": true, "max_tokens": 0} scores a prompt alone. Log-probabilities are the model's
  *       own distribution, before temperature, penalty or truncation.</li>
+ *   <li>{@code POST /v1/chat/completions}: OpenAI's chat API, the messages made into a prompt by a
+ *       {@link ChatTemplate}.</li>
  *   <li>{@code POST /v1/score}: {@code {"text", "bos"}} gives what {@code jgpt score} prints.</li>
- *   <li>{@code POST /tokenize} ({@code {"content"}}) and {@code POST /detokenize} ({@code {"tokens"}}).</li>
- *   <li>{@code GET /health} and {@code GET /v1/models}.</li>
+ *   <li>{@code POST /tokenize} ({@code {"content", "with_pieces"}}) and {@code POST /detokenize} ({@code {"tokens"}}).</li>
+ *   <li>{@code GET /health}, {@code GET /v1/models}, {@code GET /metrics} (Prometheus) and the playground at
+ *       {@code GET /}.</li>
  * </ul>
  * Or, for a sentence encoder ({@link #startEmbeddings}), {@code POST /v1/embeddings}: OpenAI's embeddings API, unit
- * vectors as OpenAI's are, as JSON numbers or base64 float32; and the health and models endpoints.
- * Requests that use the model run one at a time, in arrival order. Bad requests get status 400 and OpenAI's error
- * shape, {@code {"error": {"message", "type"}}}.
+ * vectors as OpenAI's are, as JSON numbers or base64 float32; and the health, models and metrics endpoints.
+ *
+ * <p>Generation runs on a {@link BatchScheduler} (continuous batching). Each request is served on its own virtual
+ * thread; Jetty's selector reads headers without holding a thread, a body must arrive within the read timeout, a
+ * silent connection is closed after the idle timeout, a full queue answers 503 with {@code Retry-After}, and a
+ * client that goes away, streaming or not ({@link ClientWatch}), frees its places in the batch at once. Bad requests get status 400 and OpenAI's error shape,
+ * {@code {"error": {"message", "type"}}}. One line per request goes to the access log.
  */
 public final class Server implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 8 << 20;
-    private static final int HANDLER_THREADS = 4;
-    /** Completions one request may ask for (prompts × n): each holds a KV cache while the batch decodes. */
-    private static final int MAX_SEQUENCES = 64;
-    /** Most likely tokens a request may ask for per position ({@code logprobs}); OpenAI allows 5, vLLM 20. */
-    private static final int MAX_LOGPROBS = 20;
     /** Texts one embeddings request may hold, as OpenAI's limit. */
     private static final int MAX_INPUTS = 2048;
+    /** Paths named in the metrics; any other is counted as "other", so that the labels stay few. */
+    private static final Set<String> ENDPOINTS = Set.of("/", "/playground.js", "/playground.css", "/health",
+            "/metrics", "/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/score", "/v1/embeddings",
+            "/tokenize", "/detokenize");
+    /** Files of the playground, served from the jar. */
+    private static final Map<String, String> PLAYGROUND = Map.of("/", "index.html", "/playground.js", "playground.js",
+            "/playground.css", "playground.css");
+    private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
 
-    private final HttpServer http;
-    private final ExecutorService handlers;
+    /**
+     * How the server behaves.
+     *
+     * @param apiKey        when not null, requests to the API (not /health, /metrics or the playground's files) need
+     *                      {@code Authorization: Bearer <apiKey>}
+     * @param corsOrigins   origins allowed to call from a browser ({@code *} for any); none: no CORS headers
+     * @param chatTemplate  a JSON chat template (see {@link ChatTemplate}), or null for the default
+     * @param maxSequences  sequences decoding at once, at most; also the most one request may ask for
+     * @param maxQueued     requests waiting to start, at most; past that 503
+     * @param readTimeout   the time a request's body has to arrive once its headers have
+     * @param idleTimeout   a connection with nothing sent or received for this long is closed
+     * @param accessLog     where each request's line goes, or null for none
+     */
+    public record Options(String apiKey, List<String> corsOrigins, Path chatTemplate, int maxSequences, int maxQueued,
+                          Duration readTimeout, Duration idleTimeout, PrintStream accessLog) {
+        public Options {
+            corsOrigins = List.copyOf(corsOrigins);
+            new BatchScheduler.Limits(maxSequences, maxQueued); // checks them
+            if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("the read timeout must be positive");
+            if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("the idle timeout must be positive");
+            if (apiKey != null && apiKey.isEmpty()) throw new IllegalArgumentException("the API key is empty");
+        }
+
+        /** No key, no CORS, the default chat template, 64 sequences, 64 waiting, 10 s to read, 60 s idle, stderr. */
+        public static Options defaults() {
+            return new Options(null, List.of(), null, 64, 64, Duration.ofSeconds(10), Duration.ofSeconds(60), System.err);
+        }
+
+        public Options withApiKey(String key) {
+            return new Options(key, corsOrigins, chatTemplate, maxSequences, maxQueued, readTimeout, idleTimeout, accessLog);
+        }
+
+        public Options withCorsOrigins(List<String> origins) {
+            return new Options(apiKey, origins, chatTemplate, maxSequences, maxQueued, readTimeout, idleTimeout, accessLog);
+        }
+
+        public Options withChatTemplate(Path file) {
+            return new Options(apiKey, corsOrigins, file, maxSequences, maxQueued, readTimeout, idleTimeout, accessLog);
+        }
+
+        public Options withLimits(int sequences, int queued) {
+            return new Options(apiKey, corsOrigins, chatTemplate, sequences, queued, readTimeout, idleTimeout, accessLog);
+        }
+
+        public Options withTimeouts(Duration read, Duration idle) {
+            return new Options(apiKey, corsOrigins, chatTemplate, maxSequences, maxQueued, read, idle, accessLog);
+        }
+
+        public Options withAccessLog(PrintStream log) {
+            return new Options(apiKey, corsOrigins, chatTemplate, maxSequences, maxQueued, readTimeout, idleTimeout, log);
+        }
+    }
+
+    private final org.eclipse.jetty.server.Server jetty;
+    private final ServerConnector connector;
+    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final Options options;
+    private final String modelName;
+    private final Metrics metrics;
     // the language model's parts, null when serving a sentence encoder
     private final Tokenizer tokenizer;
-    private final Generator generator;
-    private final Scorer scorer;
+    private final BatchScheduler scheduler;
+    private final Completions completions;
     private final Embedder embedder; // a sentence encoder, or null when serving a language model
-    private final String modelName;
-    private final ReentrantLock modelLock = new ReentrantLock(true);
-    private final AtomicLong completionIds = new AtomicLong();
+    private final ReentrantLock embedderLock = new ReentrantLock(true);
+    private final ClientWatch clientWatch = new ClientWatch();
 
-    private Server(HttpServer http, GPT2Model model, Tokenizer tokenizer, Embedder embedder, String modelName) {
-        this.http = http;
-        this.tokenizer = tokenizer;
-        this.generator = model == null ? null : new Generator(model, tokenizer);
-        this.scorer = model == null ? null : new Scorer(model);
-        this.embedder = embedder;
+    private Server(InetSocketAddress address, GPT2Model model, Tokenizer tokenizer, Embedder embedder, String modelName,
+                   Options options) {
+        this.options = options;
         this.modelName = modelName;
-        this.handlers = Executors.newFixedThreadPool(HANDLER_THREADS, Thread.ofPlatform().daemon().name("jgpt-http-", 1).factory());
-        http.setExecutor(handlers);
-        http.createContext("/", this::handle);
+        this.tokenizer = tokenizer;
+        this.embedder = embedder;
+        ChatTemplate template = options.chatTemplate() == null ? ChatTemplate.defaults() : ChatTemplate.read(options.chatTemplate());
+        if (model != null) {
+            BatchScheduler[] built = new BatchScheduler[1];
+            this.metrics = new Metrics(() -> built[0].queued(), () -> built[0].runningSequences());
+            this.scheduler = built[0] = new BatchScheduler(model, tokenizer,
+                    new BatchScheduler.Limits(options.maxSequences(), options.maxQueued()),
+                    (sequences, rows, nanos) -> metrics.step(sequences, nanos));
+            this.completions = new Completions(scheduler, new Scorer(model), tokenizer, model.config().nPositions(),
+                    modelName, template, metrics, clientWatch);
+        } else {
+            this.metrics = new Metrics(() -> 0, () -> 0);
+            this.scheduler = null;
+            this.completions = null;
+        }
+
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("jgpt-http");
+        threads.setDaemon(true);
+        this.jetty = new org.eclipse.jetty.server.Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(true);
+        this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        connector.setHost(address.getHostString());
+        connector.setPort(address.getPort());
+        connector.setIdleTimeout(options.idleTimeout().toMillis());
+        jetty.addConnector(connector);
+        jetty.addBean(new NetworkConnectionLimit(10_000, jetty));
+        jetty.setHandler(new Handler.Abstract.NonBlocking() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                workers.execute(() -> serve(new Exchange(request, response, callback)));
+                return true;
+            }
+        });
     }
 
     /** Starts serving {@code model} on {@code address} (port 0 picks a free port; see {@link #port()}). */
     public static Server start(GPT2Model model, Tokenizer tokenizer, String modelName, InetSocketAddress address)
             throws IOException {
-        Server server = new Server(HttpServer.create(address, 0), model, tokenizer, null, modelName);
-        server.http.start();
-        return server;
+        return start(model, tokenizer, modelName, address, Options.defaults());
+    }
+
+    public static Server start(GPT2Model model, Tokenizer tokenizer, String modelName, InetSocketAddress address,
+                               Options options) throws IOException {
+        return new Server(address, model, tokenizer, null, modelName, options).started();
     }
 
     /** Starts serving a sentence encoder's {@code POST /v1/embeddings} on {@code address}. */
     public static Server startEmbeddings(Embedder embedder, String modelName, InetSocketAddress address) throws IOException {
-        Server server = new Server(HttpServer.create(address, 0), null, null, embedder, modelName);
-        server.http.start();
-        return server;
+        return startEmbeddings(embedder, modelName, address, Options.defaults());
+    }
+
+    public static Server startEmbeddings(Embedder embedder, String modelName, InetSocketAddress address, Options options)
+            throws IOException {
+        return new Server(address, null, null, embedder, modelName, options).started();
+    }
+
+    private Server started() throws IOException {
+        try {
+            jetty.start();
+            return this;
+        } catch (Exception e) {
+            close();
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof BindException bind) throw bind;
+            }
+            throw e instanceof IOException io ? io : new IOException("the server did not start: " + e.getMessage(), e);
+        }
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     @Override
     public void close() {
-        http.stop(0);
-        handlers.shutdownNow();
-    }
-
-    /** A request that cannot be served, with the status to answer. */
-    private static final class HttpError extends RuntimeException {
-        final int status;
-
-        HttpError(int status, String message) {
-            super(message);
-            this.status = status;
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping the HTTP server failed", e);
+        } finally {
+            if (scheduler != null) scheduler.close();
+            workers.shutdownNow();
+            clientWatch.close();
         }
     }
 
-    private void handle(HttpExchange exchange) {
-        try (exchange) {
-            try {
+    /** One request, on its own virtual thread, from first byte of body to the access log. */
+    private void serve(Exchange exchange) {
+        Throwable failure = null;
+        // A generation answered all at once sends nothing for a while: that is not an idle connection.
+        exchange.request.addIdleTimeoutListener(timeout -> false);
+        try {
+            cors(exchange);
+            if (exchange.method().equals("OPTIONS") && !options.corsOrigins().isEmpty()) {
+                exchange.send(204, "text/plain", new byte[0]);
+            } else {
                 route(exchange);
-            } catch (HttpError e) {
-                sendError(exchange, e.status, e.getMessage());
-            } catch (IllegalArgumentException e) {
-                sendError(exchange, 400, e.getMessage());
-            } catch (UncheckedIOException e) {
-                // The client went away mid-response; nothing is left to tell it.
-            } catch (RuntimeException e) {
-                sendError(exchange, 500, "internal error: " + e);
             }
-        } catch (IOException e) {
-            // The client went away before the answer was written.
+        } catch (Exchange.HttpError e) {
+            if (e.status == 503) exchange.setHeader("Retry-After", "1");
+            failure = answerError(exchange, e.status, e.getMessage());
+        } catch (BatchScheduler.QueueFullException e) {
+            exchange.setHeader("Retry-After", "1");
+            failure = answerError(exchange, 503, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            failure = answerError(exchange, 400, e.getMessage());
+        } catch (UncheckedIOException e) {
+            failure = e; // the client went away; nothing is left to tell it
+            exchange.clientGone();
+        } catch (RuntimeException e) {
+            failure = answerError(exchange, 500, "internal error: " + e);
+        } finally {
+            log(exchange, failure);
+            exchange.complete(failure);
+        }
+    }
+
+    /** Sends an error if nothing was sent yet; otherwise the connection is aborted. Returns the failure, if any. */
+    private static Throwable answerError(Exchange exchange, int status, String message) {
+        if (exchange.committed()) return new IOException(message);
+        try {
+            exchange.sendError(status, message);
+            return null;
+        } catch (UncheckedIOException e) {
+            return e;
         }
     }
 
@@ -137,42 +284,110 @@ public final class Server implements AutoCloseable {
     private record Endpoint(String method, Action action) {}
 
     private interface Action {
-        void answer(HttpExchange exchange) throws IOException;
+        void answer(Exchange exchange);
     }
 
-    private void route(HttpExchange exchange) throws IOException {
-        String path = exchange.getRequestURI().getPath();
+    private void route(Exchange exchange) {
+        String path = exchange.path();
         Endpoint endpoint = switch (path) {
-            case "/health" -> new Endpoint("GET", e -> sendJson(e, 200, Map.of("status", "ok")));
-            case "/v1/models" -> new Endpoint("GET", e -> sendJson(e, 200, models()));
-            case "/v1/completions" -> new Endpoint("POST", e -> complete(e, new Fields(readBody(e))));
-            case "/v1/score" -> new Endpoint("POST", e -> sendJson(e, 200, score(new Fields(readBody(e)))));
-            case "/tokenize" -> new Endpoint("POST", e -> sendJson(e, 200, tokenize(new Fields(readBody(e)))));
-            case "/detokenize" -> new Endpoint("POST", e -> sendJson(e, 200, detokenize(new Fields(readBody(e)))));
-            case "/v1/embeddings" -> new Endpoint("POST", e -> sendJson(e, 200, embeddings(new Fields(readBody(e)))));
-            default -> throw new HttpError(404, "no such endpoint: " + path);
+            case "/", "/playground.js", "/playground.css" -> new Endpoint("GET", this::playground);
+            case "/health" -> new Endpoint("GET", e -> e.sendJson(200, Map.of("status", "ok")));
+            case "/metrics" -> new Endpoint("GET", e -> e.send(200, "text/plain; version=0.0.4; charset=utf-8",
+                    metrics.text().getBytes(StandardCharsets.UTF_8)));
+            case "/v1/models" -> new Endpoint("GET", e -> e.sendJson(200, models()));
+            case "/v1/completions" -> new Endpoint("POST", e -> completions.complete(e, fields(e)));
+            case "/v1/chat/completions" -> new Endpoint("POST", e -> completions.chat(e, fields(e)));
+            case "/v1/score" -> new Endpoint("POST", e -> e.sendJson(200, score(fields(e))));
+            case "/tokenize" -> new Endpoint("POST", e -> e.sendJson(200, tokenize(fields(e))));
+            case "/detokenize" -> new Endpoint("POST", e -> e.sendJson(200, detokenize(fields(e))));
+            case "/v1/embeddings" -> new Endpoint("POST", e -> e.sendJson(200, embeddings(fields(e))));
+            default -> throw new Exchange.HttpError(404, "no such endpoint: " + path);
         };
-        String method = exchange.getRequestMethod();
+        String method = exchange.method();
         if (!method.equals(endpoint.method())) {
-            exchange.getResponseHeaders().set("Allow", endpoint.method());
-            throw new HttpError(405, path + " takes " + endpoint.method() + ", not " + method);
+            exchange.setHeader("Allow", endpoint.method());
+            throw new Exchange.HttpError(405, path + " takes " + endpoint.method() + ", not " + method);
         }
+        boolean open = path.equals("/health") || path.equals("/metrics") || PLAYGROUND.containsKey(path);
+        if (!open) authorize(exchange);
         boolean forEmbedder = path.equals("/v1/embeddings");
-        boolean forLanguageModel = !forEmbedder && !path.equals("/health") && !path.equals("/v1/models");
+        boolean forLanguageModel = !open && !forEmbedder && !path.equals("/v1/models");
         if (forEmbedder && embedder == null) {
-            throw new HttpError(400, "the model " + modelName + " generates text and has no embeddings: /v1/embeddings"
-                    + " needs a sentence encoder (jgpt train --objective simcse or contrastive-pairs)");
+            throw new Exchange.HttpError(400, "the model " + modelName + " generates text and has no embeddings:"
+                    + " /v1/embeddings needs a sentence encoder (jgpt train --objective simcse or contrastive-pairs)");
         }
-        if (forLanguageModel && generator == null) {
-            throw new HttpError(400, "the model " + modelName + " is a sentence encoder: it answers /v1/embeddings, not " + path);
+        if (forLanguageModel && scheduler == null) {
+            throw new Exchange.HttpError(400, "the model " + modelName + " is a sentence encoder: it answers"
+                    + " /v1/embeddings, not " + path);
         }
         endpoint.action().answer(exchange);
+    }
+
+    private Fields fields(Exchange exchange) {
+        long deadline = exchange.started() + options.readTimeout().toNanos();
+        return new Fields(exchange.body(MAX_BODY_BYTES, deadline));
+    }
+
+    /** {@code Authorization: Bearer <key>}, compared in constant time, when the server has a key. */
+    private void authorize(Exchange exchange) {
+        if (options.apiKey() == null) return;
+        String header = exchange.header("Authorization");
+        byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
+        if (header == null || !MessageDigest.isEqual(expected, header.getBytes(StandardCharsets.UTF_8))) {
+            exchange.setHeader("WWW-Authenticate", "Bearer");
+            throw new Exchange.HttpError(401, header == null ? "this server needs an API key: send Authorization: Bearer KEY"
+                    : "the API key is not valid");
+        }
+    }
+
+    /** CORS headers for an allowed origin, and the answers to a browser's preflight. */
+    private void cors(Exchange exchange) {
+        String origin = exchange.header("Origin");
+        if (origin == null || options.corsOrigins().isEmpty()) return;
+        boolean any = options.corsOrigins().contains("*");
+        if (!any && !options.corsOrigins().contains(origin)) return;
+        exchange.setHeader("Access-Control-Allow-Origin", any ? "*" : origin);
+        if (!any) exchange.setHeader("Vary", "Origin");
+        if (exchange.method().equals("OPTIONS")) {
+            exchange.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+            String asked = exchange.header("Access-Control-Request-Headers");
+            exchange.setHeader("Access-Control-Allow-Headers", asked != null ? asked : "Authorization, Content-Type");
+            exchange.setHeader("Access-Control-Max-Age", "600");
+        }
+    }
+
+    /** Common Log Format, plus the time taken: one line per request. */
+    private void log(Exchange exchange, Throwable failure) {
+        double seconds = (System.nanoTime() - exchange.started()) / 1e9;
+        String path = exchange.path();
+        metrics.request(ENDPOINTS.contains(path) ? path : "other", exchange.status(), seconds);
+        PrintStream log = options.accessLog();
+        if (log == null) return;
+        String line = String.format(Locale.ROOT, "%s - - [%s] \"%s %s %s\" %d %d %.3fs%s", Request.getRemoteAddr(exchange.request),
+                ZonedDateTime.now().format(LOG_TIME), exchange.method(), exchange.request.getHttpURI().getPathQuery(),
+                exchange.request.getConnectionMetaData().getProtocol(), exchange.status(), exchange.bytesSent(), seconds,
+                failure == null ? "" : " aborted");
+        log.println(line);
+    }
+
+    private void playground(Exchange exchange) {
+        String file = PLAYGROUND.get(exchange.path());
+        try (InputStream in = Server.class.getResourceAsStream("playground/" + file)) {
+            if (in == null) throw new IllegalStateException("the playground's " + file + " is missing from the jar");
+            String type = file.endsWith(".html") ? "text/html" : file.endsWith(".css") ? "text/css" : "text/javascript";
+            exchange.setHeader("Cache-Control", "no-cache");
+            exchange.setHeader("Content-Security-Policy", "default-src 'self'");
+            exchange.send(200, type + "; charset=utf-8", in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private Map<String, Object> models() {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("id", modelName);
         model.put("object", "model");
+        model.put("created", 0);
         model.put("owned_by", "jgpt");
         Map<String, Object> list = new LinkedHashMap<>();
         list.put("object", "list");
@@ -180,222 +395,11 @@ public final class Server implements AutoCloseable {
         return list;
     }
 
-    private void complete(HttpExchange exchange, Fields request) throws IOException {
-        List<int[]> prompts = request.prompts("prompt", tokenizer::encode);
-        if (prompts == null) throw new IllegalArgumentException("'prompt' is required");
-        if (prompts.isEmpty()) throw new IllegalArgumentException("'prompt' is an empty list");
-        request.ignore("model", "user");
-        int maxTokens = request.integer("max_tokens", 16);
-        boolean echo = request.bool("echo", false);
-        int logprobs = request.integer("logprobs", -1);
-        if (request.has("logprobs") && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {
-            throw new IllegalArgumentException("'logprobs' must be between 0 and " + MAX_LOGPROBS + ": " + logprobs);
-        }
-        if (maxTokens == 0 && !echo) throw new IllegalArgumentException("'max_tokens' may be 0 only with 'echo'");
-        GenerationOptions options = new GenerationOptions(
-                Math.max(1, maxTokens),
-                request.number("temperature", 1f),
-                request.integer("top_k", 0),
-                request.number("top_p", 1f),
-                request.number("repetition_penalty", 1f),
-                request.strings("stop", List.of()),
-                request.has("seed") ? request.longInteger("seed") : GenerationOptions.defaults().seed(),
-                request.integer("n", 1),
-                request.bool("truncate", false));
-        boolean stream = request.bool("stream", false);
-        request.rejectOthers();
-        if (stream && (echo || logprobs >= 0)) {
-            throw new IllegalArgumentException("'echo' and 'logprobs' are not available with 'stream'");
-        }
-        if ((long) prompts.size() * options.samples() > MAX_SEQUENCES) {
-            throw new IllegalArgumentException(prompts.size() + " prompts × n = " + options.samples() + " asks for more than "
-                    + MAX_SEQUENCES + " completions at once");
-        }
-
-        String id = "cmpl-" + completionIds.incrementAndGet();
-        long created = Instant.now().getEpochSecond();
-        List<Generator.Completion> completions;
-        List<List<TokenLogprob>> promptLogprobs = new ArrayList<>();
-        modelLock.lock();
-        try {
-            if (stream) {
-                EventStream events = new EventStream(exchange, id, created);
-                generator.generateTokens(prompts, options, -1, events);
-                events.done();
-                return;
-            }
-            completions = maxTokens == 0 ? promptsOnly(prompts, options.samples())
-                    : generator.generateTokens(prompts, options, logprobs, (sequence, text) -> {});
-            if (echo && logprobs >= 0) {
-                for (int p = 0; p < prompts.size(); p++) {
-                    int[] fed = completions.get(p * options.samples()).promptTokens();
-                    promptLogprobs.add(fed.length < 2 ? List.of() : scorer.tokenLogprobs(fed, logprobs));
-                }
-            }
-        } finally {
-            modelLock.unlock();
-        }
-        List<Map<String, Object>> choices = new ArrayList<>();
-        long promptTokens = 0, completionTokens = 0;
-        for (Generator.Completion c : completions) {
-            String text = echo ? tokenizer.decode(c.promptTokens()) + c.text() : c.text();
-            Map<String, Object> choice = choice(c.sequence(), text, finishReason(c.reason()));
-            if (logprobs >= 0) choice.put("logprobs", logprobs(c, echo ? promptLogprobs.get(c.prompt()) : null));
-            choices.add(choice);
-            if (c.sample() == 0) promptTokens += c.promptTokens().length;
-            completionTokens += c.tokens().length;
-        }
-        Map<String, Object> response = completionObject(id, created, choices);
-        Map<String, Object> usage = new LinkedHashMap<>();
-        usage.put("prompt_tokens", promptTokens);
-        usage.put("completion_tokens", completionTokens);
-        usage.put("total_tokens", promptTokens + completionTokens);
-        response.put("usage", usage);
-        sendJson(exchange, 200, response);
-    }
-
-    /** Completions of no new tokens, for {@code "max_tokens": 0} with {@code "echo"}: the prompts alone. */
-    private List<Generator.Completion> promptsOnly(List<int[]> prompts, int samples) {
-        List<Generator.Completion> completions = new ArrayList<>();
-        for (int p = 0; p < prompts.size(); p++) {
-            int[] fed = prompts.get(p).length == 0 ? new int[] {tokenizer.endOfText()} : prompts.get(p);
-            for (int s = 0; s < samples; s++) {
-                completions.add(new Generator.Completion(completions.size(), p, s, fed, new int[0], "",
-                        Generator.FinishReason.LENGTH, List.of()));
-            }
-        }
-        return completions;
-    }
-
-    /**
-     * OpenAI's logprobs object for a choice: each token's text, log-probability, most likely alternatives (text to
-     * log-probability) and character offset in the choice's text. With {@code prompt} (echo) the prompt's tokens come
-     * first, the very first with null log-probability and alternatives, as it is not predicted.
-     */
-    private Map<String, Object> logprobs(Generator.Completion completion, List<TokenLogprob> prompt) {
-        List<String> tokens = new ArrayList<>();
-        List<Object> tokenLogprobs = new ArrayList<>();
-        List<Object> topLogprobs = new ArrayList<>();
-        List<Long> textOffsets = new ArrayList<>();
-        StreamingDecoder decoder = tokenizer.newStreamingDecoder();
-        long offset = 0;
-        List<Integer> ids = new ArrayList<>();
-        List<TokenLogprob> scored = new ArrayList<>();
-        if (prompt != null) {
-            for (int token : completion.promptTokens()) ids.add(token);
-            scored.add(null);
-            scored.addAll(prompt);
-        }
-        for (int token : completion.tokens()) ids.add(token);
-        scored.addAll(completion.logprobs());
-        for (int i = 0; i < ids.size(); i++) {
-            int token = ids.get(i);
-            tokens.add(tokenizer.decode(new int[] {token}));
-            textOffsets.add(offset);
-            String piece = decoder.push(token);
-            offset += piece.codePointCount(0, piece.length());
-            TokenLogprob lp = scored.get(i);
-            tokenLogprobs.add(lp == null ? null : lp.logprob());
-            if (lp == null) {
-                topLogprobs.add(null);
-            } else {
-                Map<String, Object> top = new LinkedHashMap<>();
-                for (int k = 0; k < lp.topTokens().length; k++) {
-                    top.putIfAbsent(tokenizer.decode(new int[] {lp.topTokens()[k]}), lp.topLogprobs()[k]);
-                }
-                topLogprobs.add(top);
-            }
-        }
-        Map<String, Object> logprobs = new LinkedHashMap<>();
-        logprobs.put("tokens", tokens);
-        logprobs.put("token_logprobs", tokenLogprobs);
-        logprobs.put("top_logprobs", topLogprobs);
-        logprobs.put("text_offset", textOffsets);
-        return logprobs;
-    }
-
-    private Map<String, Object> completionObject(String id, long created, List<Map<String, Object>> choices) {
-        Map<String, Object> object = new LinkedHashMap<>();
-        object.put("id", id);
-        object.put("object", "text_completion");
-        object.put("created", created);
-        object.put("model", modelName);
-        object.put("choices", choices);
-        return object;
-    }
-
-    private static Map<String, Object> choice(int index, String text, String finishReason) {
-        Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("text", text);
-        choice.put("index", index);
-        choice.put("logprobs", null);
-        choice.put("finish_reason", finishReason);
-        return choice;
-    }
-
-    /** OpenAI's names: "stop" for a stop string or the end of text, "length" for max_tokens. */
-    private static String finishReason(Generator.FinishReason reason) {
-        return reason == Generator.FinishReason.LENGTH ? "length" : "stop";
-    }
-
-    /**
-     * Server-sent events for one streamed completion. The status line goes out with the first event, so that a request
-     * the generator refuses before making any text (a prompt too long) still gets a plain 400.
-     */
-    private final class EventStream implements Generator.Listener {
-        private final HttpExchange exchange;
-        private final String id;
-        private final long created;
-        private OutputStream body;
-
-        EventStream(HttpExchange exchange, String id, long created) {
-            this.exchange = exchange;
-            this.id = id;
-            this.created = created;
-        }
-
-        @Override
-        public void onText(int sequence, String text) {
-            send(Json.write(completionObject(id, created, List.of(choice(sequence, text, null)))));
-        }
-
-        @Override
-        public void onFinish(Generator.Completion completion) {
-            send(Json.write(completionObject(id, created,
-                    List.of(choice(completion.sequence(), "", finishReason(completion.reason()))))));
-        }
-
-        void done() {
-            send("[DONE]");
-        }
-
-        private void send(String data) {
-            try {
-                if (body == null) {
-                    exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-                    exchange.getResponseHeaders().set("Cache-Control", "no-cache");
-                    exchange.sendResponseHeaders(200, 0);
-                    body = exchange.getResponseBody();
-                }
-                body.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
-                body.flush();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e); // ends the generation: nobody is listening
-            }
-        }
-    }
-
     private Map<String, Object> score(Fields request) {
         String text = request.string("text");
         boolean bos = request.bool("bos", false);
         request.rejectOthers();
-        Scorer.TextScore score;
-        modelLock.lock();
-        try {
-            score = scorer.scoreText(tokenizer, text, bos);
-        } finally {
-            modelLock.unlock();
-        }
+        Scorer.TextScore score = completions.onModel(() -> completions.scorer().scoreText(tokenizer, text, bos));
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("token_ids", score.tokens());
         result.put("logprobs", score.logprobs());
@@ -419,11 +423,18 @@ public final class Server implements AutoCloseable {
         request.ignore("model", "user");
         request.rejectOthers();
         List<Embedder.Embedding> embeddings;
-        modelLock.lock();
+        try {
+            if (!embedderLock.tryLock(options.readTimeout().toNanos() * 6, TimeUnit.NANOSECONDS)) {
+                throw new Exchange.HttpError(503, "the server is busy embedding other texts; try again shortly");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
         try {
             embeddings = embedder.embed(inputs);
         } finally {
-            modelLock.unlock();
+            embedderLock.unlock();
         }
         List<Map<String, Object>> data = new ArrayList<>();
         long tokens = 0;
@@ -470,10 +481,21 @@ public final class Server implements AutoCloseable {
         return Base64.getEncoder().encodeToString(bytes.array());
     }
 
+    /** The prompt's tokens; with {@code "with_pieces": true} each with its text, as llama.cpp's server answers. */
     private Map<String, Object> tokenize(Fields request) {
         String content = request.string("content");
+        boolean withPieces = request.bool("with_pieces", false);
         request.rejectOthers();
-        return Map.of("tokens", tokenizer.encode(content));
+        int[] tokens = tokenizer.encode(content);
+        if (!withPieces) return Map.of("tokens", tokens);
+        List<Map<String, Object>> pieces = new ArrayList<>();
+        for (int token : tokens) {
+            Map<String, Object> piece = new LinkedHashMap<>();
+            piece.put("id", token);
+            piece.put("piece", tokenizer.decode(new int[] {token}));
+            pieces.add(piece);
+        }
+        return Map.of("tokens", pieces);
     }
 
     private Map<String, Object> detokenize(Fields request) {
@@ -486,30 +508,5 @@ public final class Server implements AutoCloseable {
             }
         }
         return Map.of("content", tokenizer.decode(tokens));
-    }
-
-    private static String readBody(HttpExchange exchange) throws IOException {
-        byte[] bytes = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
-        if (bytes.length > MAX_BODY_BYTES) throw new HttpError(413, "the request body exceeds " + MAX_BODY_BYTES + " bytes");
-        try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("the request body is not valid UTF-8");
-        }
-    }
-
-    private static void sendError(HttpExchange exchange, int status, String message) throws IOException {
-        String type = status >= 500 ? "server_error" : status == 404 ? "not_found_error" : "invalid_request_error";
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", message);
-        error.put("type", type);
-        sendJson(exchange, status, Map.of("error", error));
-    }
-
-    private static void sendJson(HttpExchange exchange, int status, Object value) throws IOException {
-        byte[] bytes = (Json.write(value) + "\n").getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
     }
 }

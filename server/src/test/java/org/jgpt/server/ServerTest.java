@@ -234,6 +234,7 @@ class ServerTest {
         assertError(400, "unknown field 'max_tokns'", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokns\": 5}"));
         assertError(400, "'prompt' is required", post("/v1/completions", "{\"max_tokens\": 5}"));
         assertError(400, "'max_tokens' must be an integer", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": \"5\"}"));
+        assertError(400, "'max_tokens' must be at least 0", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": -1}"));
         assertError(400, "temperature", post("/v1/completions", "{\"prompt\": \"a\", \"temperature\": -1}"));
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100)))));
         assertError(400, "context", post("/v1/completions", Json.write(Map.of("prompt", "word ".repeat(100), "stream", true))));
@@ -244,7 +245,7 @@ class ServerTest {
         assertError(400, "'logprobs' must be between 0 and 20", post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 21}"));
         assertError(400, "only with 'echo'", post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 0}"));
         assertError(400, "not available with 'stream'",
-                post("/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 1, \"stream\": true}"));
+                post("/v1/completions", "{\"prompt\": \"a\", \"echo\": true, \"stream\": true}"));
         assertError(400, "scoring needs 2", post("/v1/score", "{\"text\": \"a\"}"));
         assertError(404, "no such endpoint", post("/v2/completions", "{}"));
         assertError(400, "generates text and has no embeddings", post("/v1/embeddings", "{\"input\": \"a\"}"));
