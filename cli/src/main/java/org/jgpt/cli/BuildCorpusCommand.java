@@ -1,0 +1,59 @@
+package org.jgpt.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jgpt.train.corpus.CorpusBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "build-corpus", mixinStandardHelpOptions = true,
+        description = {"Build a WebText-style corpus: the main text of HTML pages (files or WARC archives) or plain"
+                + " text / JSONL records, documents from excluded domains and short ones left out, exact and near"
+                + " duplicates (MinHash with LSH) removed, the first of each kept.",
+                "Writes OUT/documents.jsonl (a \"text\" and a \"url\" field; jgpt prepare reads it) and OUT/report.json"
+                        + " (what each stage kept and dropped). jgpt spark build-corpus gives the same output on a cluster."})
+final class BuildCorpusCommand implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "Output folder (must not exist).")
+    Path out;
+
+    @Option(names = "--exclude-domains", split = ",", paramLabel = "DOMAIN", defaultValue = "wikipedia.org",
+            description = "Domains left out with their subdomains, comma-separated; '' for none (default: ${DEFAULT-VALUE}, as the GPT-2 paper did).")
+    List<String> excludeDomains;
+
+    @Option(names = "--min-words", defaultValue = "50", description = "Documents with fewer words are dropped (default: ${DEFAULT-VALUE}).")
+    int minWords;
+
+    @Option(names = "--near-threshold", defaultValue = "0.8",
+            description = "Estimated Jaccard similarity of word 5-gram sets at which a document is a near duplicate of an earlier one (default: ${DEFAULT-VALUE}).")
+    double nearThreshold;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the MinHash functions (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Files or directories: .html/.htm pages, .warc/.warc.gz archives, .jsonl records, other files as plain text.")
+    List<Path> inputs;
+
+    @Override
+    public Integer call() throws Exception {
+        long start = System.nanoTime();
+        CorpusBuilder.Report report = CorpusBuilder.build(inputs, out,
+                new CorpusBuilder.Settings(excludeDomains, minWords, nearThreshold, seed));
+        print(report, out, (System.nanoTime() - start) / 1e9);
+        return 0;
+    }
+
+    /** The report's stages as a table, for this command and the Spark one. */
+    static void print(CorpusBuilder.Report report, Path out, double seconds) {
+        System.out.printf(Locale.ROOT, "read %d documents (%.1f MB)%n", report.counts().documents(), report.counts().bytes() / 1e6);
+        for (Object stage : (List<?>) report.toJson().get("stages")) {
+            Map<?, ?> s = (Map<?, ?>) stage;
+            System.out.printf(Locale.ROOT, "  %-16s kept %8d  dropped %8d  (%s)%n", s.get("stage"), s.get("kept"), s.get("dropped"), s.get("dropped_for"));
+        }
+        System.out.printf(Locale.ROOT, "%s: %d documents (%.1f MB of text) in %.1f s%n", out.resolve(CorpusBuilder.DOCUMENTS),
+                report.written(), report.writtenBytes() / 1e6, seconds);
+    }
+}
