@@ -2,8 +2,6 @@ package org.jgpt.cli;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jgpt.train.corpus.CorpusBuilder;
 import picocli.CommandLine.Command;
@@ -42,18 +40,7 @@ final class BuildCorpusCommand implements Callable<Integer> {
         long start = System.nanoTime();
         CorpusBuilder.Report report = CorpusBuilder.build(inputs, out,
                 new CorpusBuilder.Settings(excludeDomains, minWords, nearThreshold, seed));
-        print(report, out, (System.nanoTime() - start) / 1e9);
+        System.out.print(report.summary(out, (System.nanoTime() - start) / 1e9));
         return 0;
-    }
-
-    /** The report's stages as a table, for this command and the Spark one. */
-    static void print(CorpusBuilder.Report report, Path out, double seconds) {
-        System.out.printf(Locale.ROOT, "read %d documents (%.1f MB)%n", report.counts().documents(), report.counts().bytes() / 1e6);
-        for (Object stage : (List<?>) report.toJson().get("stages")) {
-            Map<?, ?> s = (Map<?, ?>) stage;
-            System.out.printf(Locale.ROOT, "  %-16s kept %8d  dropped %8d  (%s)%n", s.get("stage"), s.get("kept"), s.get("dropped"), s.get("dropped_for"));
-        }
-        System.out.printf(Locale.ROOT, "%s: %d documents (%.1f MB of text) in %.1f s%n", out.resolve(CorpusBuilder.DOCUMENTS),
-                report.written(), report.writtenBytes() / 1e6, seconds);
     }
 }

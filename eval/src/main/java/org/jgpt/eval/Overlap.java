@@ -6,7 +6,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongConsumer;
 import org.jgpt.io.Json;
@@ -32,6 +34,14 @@ public final class Overlap {
         public double megabytesPerSecond() {
             return bytes / 1e6 / seconds;
         }
+
+        /** What {@code overlap build} prints once the filter is saved at {@code out}. */
+        public String summary(Path out) {
+            return String.format(Locale.ROOT, "%s: %d 8-grams, %d bits (%.1f MB), %d hashes, false-positive rate %.2g%n", out,
+                    ngrams, filter.bitCount(), filter.bitCount() / 8e6, filter.hashCount(), filter.falsePositiveRate())
+                    + String.format(Locale.ROOT, "read %.1f MB (two passes) in %.1f s: %.1f MB/s%n", bytes / 1e6,
+                    seconds, megabytesPerSecond());
+        }
     }
 
     /** @param overlaps percent of each document's 8-grams found in the filter (documents with none left out) */
@@ -44,6 +54,43 @@ public final class Overlap {
     public record CheckReport(List<FileReport> files, long bytes, double seconds) {
         public double megabytesPerSecond() {
             return bytes / 1e6 / seconds;
+        }
+
+        /** What {@code overlap check} prints: a row per file, then the speed. */
+        public String table() {
+            StringBuilder out = new StringBuilder(String.format("%-32s %9s %12s %8s %8s %8s %8s%n", "file", "documents",
+                    "8-grams", "found %", "doc p50", "doc p90", "doc max"));
+            for (FileReport f : files) {
+                out.append(String.format(Locale.ROOT, "%-32s %9d %12d %8.2f %8.2f %8.2f %8.2f%n", f.file().getFileName(),
+                        f.documents(), f.ngrams(), f.percent(), quantile(f.overlaps(), 0.5),
+                        quantile(f.overlaps(), 0.9), quantile(f.overlaps(), 1)));
+            }
+            out.append(String.format(Locale.ROOT, "read %.1f MB in %.1f s: %.1f MB/s%n", bytes / 1e6, seconds, megabytesPerSecond()));
+            return out.toString();
+        }
+
+        /** What {@code overlap check --json} prints. */
+        public Map<String, Object> toJson() {
+            List<Object> rows = new ArrayList<>();
+            for (FileReport f : files) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("file", f.file().toString());
+                m.put("documents", f.documents());
+                m.put("ngrams", f.ngrams());
+                m.put("found", f.found());
+                m.put("percent", f.percent());
+                Map<String, Object> perDocument = new LinkedHashMap<>();
+                for (double q : new double[] {0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1}) {
+                    perDocument.put("p" + Math.round(q * 100), quantile(f.overlaps(), q));
+                }
+                m.put("document_percent_quantiles", perDocument);
+                m.put("document_percents", f.overlaps());
+                rows.add(m);
+            }
+            Map<String, Object> root = new LinkedHashMap<>();
+            root.put("files", rows);
+            root.put("megabytes_per_second", megabytesPerSecond());
+            return root;
         }
     }
 

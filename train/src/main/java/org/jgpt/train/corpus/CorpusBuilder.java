@@ -117,6 +117,20 @@ public final class CorpusBuilder {
             return root;
         }
 
+        /** What {@code build-corpus} prints: the stages as a table, then what was written where. */
+        public String summary(Path out, double seconds) {
+            StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "read %d documents (%.1f MB)%n",
+                    counts.documents(), counts.bytes() / 1e6));
+            for (Object stage : (List<?>) toJson().get("stages")) {
+                Map<?, ?> s = (Map<?, ?>) stage;
+                text.append(String.format(Locale.ROOT, "  %-16s kept %8d  dropped %8d  (%s)%n", s.get("stage"),
+                        s.get("kept"), s.get("dropped"), s.get("dropped_for")));
+            }
+            text.append(String.format(Locale.ROOT, "%s: %d documents (%.1f MB of text) in %.1f s%n",
+                    out.resolve(DOCUMENTS), written, writtenBytes / 1e6, seconds));
+            return text.toString();
+        }
+
         private static Map<String, Object> stage(String name, long kept, long dropped, String why) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("stage", name);
