@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,7 +52,7 @@ public record ShippedTokenizer(Map<String, byte[]> files) implements Serializabl
         if (!(o instanceof ShippedTokenizer other)) return false;
         if (files == null || other.files == null) return files == other.files;
         if (!files.keySet().equals(other.files.keySet())) return false;
-        for (String name : files.keySet()) if (!java.util.Arrays.equals(files.get(name), other.files.get(name))) return false;
+        for (String name : files.keySet()) if (!Arrays.equals(files.get(name), other.files.get(name))) return false;
         return true;
     }
 
@@ -59,7 +60,7 @@ public record ShippedTokenizer(Map<String, byte[]> files) implements Serializabl
     public int hashCode() {
         if (files == null) return 0;
         int h = files.keySet().hashCode();
-        for (byte[] bytes : files.values()) h = 31 * h + java.util.Arrays.hashCode(bytes);
+        for (byte[] bytes : files.values()) h = 31 * h + Arrays.hashCode(bytes);
         return h;
     }
 }

@@ -1,6 +1,7 @@
 package org.jgpt.spark;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -96,7 +97,7 @@ public final class SparkJobs {
         }
     }
 
-    record TokenizedDocument(int[] tokens, long bytes) implements java.io.Serializable {}
+    record TokenizedDocument(int[] tokens, long bytes) implements Serializable {}
 
     /** {@code jgpt overlap build}: 8-grams counted, then one filter filled per partition and the filters OR-ed. */
     public Overlap.BuildReport overlapBuild(List<Path> files, double rate, Overlap.Format format) throws IOException {
@@ -147,16 +148,16 @@ public final class SparkJobs {
         return new Overlap.CheckReport(reports, total, (System.nanoTime() - start) / 1e9);
     }
 
-    record RangeReport(int file, int documents, long ngrams, long found, double[] overlaps) implements java.io.Serializable {}
+    record RangeReport(int file, int documents, long ngrams, long found, double[] overlaps) implements Serializable {}
 
     private static boolean isJsonl(Path file) {
         return file.getFileName().toString().endsWith(".jsonl");
     }
 
     /**
-     * {@code jgpt build-corpus}: files read and filtered in parallel, exact duplicates by a shuffle on the text's
-     * hash, near duplicates by a shuffle on LSH band keys, then the survivors sorted by corpus order and written by
-     * the driver. The same rules as the single process, so the same output whatever the partitioning.
+     * {@code jgpt build-corpus}: files read and filtered in parallel, exact duplicates by a shuffle of the texts'
+     * hashes, near duplicates by a shuffle of LSH band keys and signatures, then the survivors streamed to the driver
+     * in corpus order and written. The same rules as the single process, so the same output whatever the partitioning.
      */
     public CorpusBuilder.Report buildCorpus(List<Path> inputs, Path out, CorpusBuilder.Settings settings) throws IOException {
         CorpusBuilder.checkOutput(out);
@@ -167,16 +168,20 @@ public final class SparkJobs {
             for (FileSplit s : run) read.add(CorpusBuilder.readFile(s.toPath(), s.file(), settings));
             return read.iterator();
         }).persist(StorageLevel.MEMORY_AND_DISK_SER());
-        List<JavaRDD<?>> cached = new ArrayList<>(List.of(results));
         try {
             CorpusBuilder.Counts counts = results.map(CorpusBuilder.FileResult::counts).fold(CorpusBuilder.Counts.ZERO, CorpusBuilder.Counts::plus);
-            long filtered = counts.documents() - counts.noText() - counts.excludedDomain() - counts.tooShort();
-            JavaRDD<CorpusBuilder.Document> unique = results.flatMap(r -> r.kept().iterator())
-                    .mapToPair(d -> new Tuple2<>(CorpusBuilder.exactKey(d.text()), d))
-                    .reduceByKey((a, b) -> a.order() <= b.order() ? a : b)
-                    .values().persist(StorageLevel.MEMORY_AND_DISK_SER());
-            cached.add(unique);
-            long exactDuplicates = filtered - unique.count();
+            // Narrow steps keep each partition's documents in corpus order, so no sort is needed: only hashes and
+            // signatures are shuffled, and the documents they drop are filtered out where they are.
+            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
+            Set<Long> exact = new HashSet<>(documents.mapToPair(d -> new Tuple2<>(CorpusBuilder.exactKey(d.text()), d.order()))
+                    .groupByKey().flatMap(group -> {
+                        List<Long> orders = new ArrayList<>();
+                        group._2().forEach(orders::add);
+                        orders.sort(null);
+                        return orders.subList(1, orders.size()).iterator();
+                    }).collect());
+            Broadcast<Set<Long>> exactDuplicates = spark.broadcast(exact);
+            JavaRDD<CorpusBuilder.Document> unique = documents.filter(d -> !exactDuplicates.value().contains(d.order()));
 
             MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
             JavaPairRDD<String, MinHash.Signed> bands = unique.flatMapToPair(d -> {
@@ -191,15 +196,11 @@ public final class SparkJobs {
                 bucket._2().forEach(members::add);
                 return members.size() > 1 ? minHash.laterDuplicates(members).iterator() : List.<Long>of().iterator();
             }).distinct().collect());
-            Broadcast<Set<Long>> dropped = spark.broadcast(near);
-            JavaRDD<CorpusBuilder.Document> kept = unique.filter(d -> !dropped.value().contains(d.order()))
-                    .sortBy(CorpusBuilder.Document::order, true, Math.max(1, unique.getNumPartitions()))
-                    .persist(StorageLevel.MEMORY_AND_DISK_SER());
-            cached.add(kept);
-            kept.count();
-            return CorpusBuilder.write(out, settings, counts, exactDuplicates, near.size(), kept.toLocalIterator());
+            Broadcast<Set<Long>> nearDuplicates = spark.broadcast(near);
+            JavaRDD<CorpusBuilder.Document> kept = unique.filter(d -> !nearDuplicates.value().contains(d.order()));
+            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), kept.toLocalIterator());
         } finally {
-            for (JavaRDD<?> rdd : cached) rdd.unpersist(false);
+            results.unpersist(false);
         }
     }
 }

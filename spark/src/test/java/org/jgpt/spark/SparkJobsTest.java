@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import org.jgpt.eval.BloomFilter;
 import org.jgpt.eval.Overlap;
 import org.jgpt.eval.Progress;
 import org.jgpt.io.Json;
+import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.train.CorpusPreparer;
 import org.jgpt.train.corpus.CorpusBuilder;
@@ -97,6 +99,21 @@ class SparkJobsTest {
         assertEquals(expected, actual);
         assertEquals(213, expected.trainDocuments() + expected.valDocuments(), "12 files, one file read whole, 200 records");
         assertTrue(Files.exists(single.resolve("train_000003.bin")), "several shards");
+        assertSameFiles(single, spark);
+    }
+
+    @Test
+    void aModelFoldersTokenizerTravelsToTheTasks() throws IOException {
+        StringBuilder sample = new StringBuilder();
+        for (int i = 0; i < 20; i++) sample.append(words(i, 40)).append('\n');
+        GPT2Tokenizer trained = BpeTrainer.train(List.of(sample.toString().getBytes(StandardCharsets.UTF_8)), 400,
+                BpeTrainer.SpecialTokens.ROBERTA, null);
+        Path model = dir.resolve("model");
+        trained.save(model);
+        Path single = dir.resolve("roberta-single");
+        Path spark = dir.resolve("roberta-spark");
+        CorpusPreparer.prepare(List.of(corpus), single, GPT2Tokenizer.fromDirectory(model), 0.1, 5000, null);
+        jobs.prepare(List.of(corpus), spark, model, 0.1, 5000);
         assertSameFiles(single, spark);
     }
 
