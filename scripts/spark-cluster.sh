@@ -30,17 +30,17 @@ done
 # A Spark "installation" for the workers: they start executors from SPARK_HOME/jars, as in a distribution.
 export SPARK_HOME="$work/spark-home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1
 mkdir -p "$SPARK_HOME/conf"
-cp spark/src/main/resources/log4j2.properties "$SPARK_HOME/conf/"   # warnings and errors only
+cp spark/src/main/resources/log4j2.properties "$SPARK_HOME/conf/"   # jobs and executors: warnings and errors only
 touch "$SPARK_HOME/RELEASE"
 ln -s "$root/spark/target/lib" "$SPARK_HOME/jars"
 
 port=$((17000 + RANDOM % 1000))
 master="spark://127.0.0.1:$port"
-"$java" "${opens[@]}" -cp "$SPARK_HOME/conf:$SPARK_HOME/jars/*" org.apache.spark.deploy.master.Master \
+"$java" "${opens[@]}" -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.master.Master \
   --host 127.0.0.1 --port "$port" --webui-port $((port + 1)) >"$work/master.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
-  "$java" "${opens[@]}" -cp "$SPARK_HOME/conf:$SPARK_HOME/jars/*" org.apache.spark.deploy.worker.Worker \
+  "$java" "${opens[@]}" -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.worker.Worker \
     --host 127.0.0.1 --cores 1 --memory 1g --webui-port $((port + 1 + i)) --work-dir "$work/worker$i" "$master" \
     >"$work/worker$i.log" 2>&1 &
   pids+=($!)
@@ -51,7 +51,7 @@ for _ in $(seq 60); do
 done
 if [ "$(grep -c 'Registering worker' "$work/master.log" || true)" -lt 2 ]; then
   echo "spark-cluster: the workers did not register with the master" >&2
-  tail -20 "$work"/*.log >&2
+  tail -n 20 "$work"/*.log >&2
   exit 1
 fi
 echo "spark-cluster: master $master with two workers (1 core each)"
