@@ -80,8 +80,14 @@ submit overlap-check --split-mb 1 --json --filter "$out/train.bloom" --field en 
   | sed 's/"megabytes_per_second": [^,}]*//' >"$out/check-cluster.json"
 cmp "$out/check.json" "$out/check-cluster.json"
 
-./jgpt build-corpus --out "$out/corpus" --min-words 100 "$sotu" >/dev/null 2>&1
-submit build-corpus --out "$out/corpus-cluster" --min-words 100 "$sotu"
+# Planted duplicates: an address again (exact) and with one word changed (near).
+mkdir -p "$work/web"
+cp "$sotu/1790_george_washington_n.txt" "$work/web/exact.txt"
+sed '0,/Senate/s//Assembly/' "$sotu/1791_george_washington_n.txt" >"$work/web/near.txt"
+./jgpt build-corpus --out "$out/corpus" --min-words 100 "$sotu" "$work/web" >/dev/null 2>&1
+submit build-corpus --out "$out/corpus-cluster" --min-words 100 "$sotu" "$work/web"
 diff -r "$out/corpus" "$out/corpus-cluster"
+grep -q '"stage": "exact_dedup", "kept": 234, "dropped": 1' "$out/corpus/report.json"
+grep -q '"stage": "near_dedup", "kept": 233, "dropped": 1' "$out/corpus/report.json"
 
 echo "spark-cluster: prepare, overlap-build, overlap-check and build-corpus on the cluster gave the single-process outputs"
