@@ -51,11 +51,6 @@ public final class BloomFilter implements Serializable {
         return new BloomFilter(m, k, new long[(int) (m / 64)], 0);
     }
 
-    /** An empty filter of the same size and hashes, to be filled elsewhere and {@link #or}-ed back. */
-    public BloomFilter emptyCopy() {
-        return new BloomFilter(bitCount, hashCount, new long[words.length], 0);
-    }
-
     /**
      * Adds every key of {@code other}, a filter of the same shape: the union of filters filled with parts of the
      * keys is, bit for bit, the filter filled with all of them.

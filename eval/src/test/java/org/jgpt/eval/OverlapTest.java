@@ -100,7 +100,7 @@ class OverlapTest {
         BloomFilter union = BloomFilter.forCapacity(count, 1e-6);
         List<Overlap.FileReport> parts = new ArrayList<>();
         for (int i = 0; i + 1 < cuts.length; i++) {
-            BloomFilter part = union.emptyCopy();
+            BloomFilter part = BloomFilter.forCapacity(count, 1e-6);
             Overlap.addNgrams(part, file, cuts[i], cuts[i + 1], Overlap.Format.DEFAULT, Progress.NONE);
             union.or(part);
             parts.add(Overlap.check(whole, file, cuts[i], cuts[i + 1], Overlap.Format.DEFAULT, Progress.NONE));
