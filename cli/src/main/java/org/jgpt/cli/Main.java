@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, TokenizerCommand.class,
                 GenerateCommand.class, ScoreCommand.class, ServeCommand.class, InfoCommand.class,
-                PrepareCommand.class, TrainCommand.class,
+                BuildCorpusCommand.class, PrepareCommand.class, TrainCommand.class,
                 EvalCommand.class, OverlapCommand.class,
                 FillMaskCommand.class, EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class,
                 BenchCommand.class, CompletionCommand.class,

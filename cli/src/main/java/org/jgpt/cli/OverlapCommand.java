@@ -2,11 +2,7 @@ package org.jgpt.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jgpt.eval.BloomFilter;
 import org.jgpt.eval.Overlap;
@@ -67,12 +63,8 @@ final class OverlapCommand implements Runnable {
                 report = Overlap.build(files, rate, new Overlap.Format("---", field), progress);
             }
             report.filter().save(out);
-            BloomFilter f = report.filter();
             PrintWriter w = spec.commandLine().getOut();
-            w.printf(Locale.ROOT, "%s: %d 8-grams, %d bits (%.1f MB), %d hashes, false-positive rate %.2g%n", out,
-                    report.ngrams(), f.bitCount(), f.bitCount() / 8e6, f.hashCount(), f.falsePositiveRate());
-            w.printf(Locale.ROOT, "read %.1f MB (two passes) in %.1f s: %.1f MB/s%n", report.bytes() / 1e6,
-                    report.seconds(), report.megabytesPerSecond());
+            w.print(report.summary(out));
             w.flush();
             return 0;
         }
@@ -113,42 +105,9 @@ final class OverlapCommand implements Runnable {
                 report = Overlap.check(bloom, files, new Overlap.Format(separator, field), progress);
             }
             PrintWriter w = spec.commandLine().getOut();
-            if (json) {
-                List<Object> rows = new ArrayList<>();
-                for (Overlap.FileReport f : report.files()) rows.add(toJson(f));
-                Map<String, Object> root = new LinkedHashMap<>();
-                root.put("files", rows);
-                root.put("megabytes_per_second", report.megabytesPerSecond());
-                w.println(Json.write(root));
-            } else {
-                w.printf("%-32s %9s %12s %8s %8s %8s %8s%n", "file", "documents", "8-grams", "found %",
-                        "doc p50", "doc p90", "doc max");
-                for (Overlap.FileReport f : report.files()) {
-                    w.printf(Locale.ROOT, "%-32s %9d %12d %8.2f %8.2f %8.2f %8.2f%n", f.file().getFileName(),
-                            f.documents(), f.ngrams(), f.percent(), Overlap.quantile(f.overlaps(), 0.5),
-                            Overlap.quantile(f.overlaps(), 0.9), Overlap.quantile(f.overlaps(), 1));
-                }
-                w.printf(Locale.ROOT, "read %.1f MB in %.1f s: %.1f MB/s%n", report.bytes() / 1e6, report.seconds(),
-                        report.megabytesPerSecond());
-            }
+            w.print(json ? Json.write(report.toJson()) + "\n" : report.table());
             w.flush();
             return 0;
-        }
-
-        private static Map<String, Object> toJson(Overlap.FileReport f) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("file", f.file().toString());
-            m.put("documents", f.documents());
-            m.put("ngrams", f.ngrams());
-            m.put("found", f.found());
-            m.put("percent", f.percent());
-            Map<String, Object> perDocument = new LinkedHashMap<>();
-            for (double q : new double[] {0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1}) {
-                perDocument.put("p" + Math.round(q * 100), Overlap.quantile(f.overlaps(), q));
-            }
-            m.put("document_percent_quantiles", perDocument);
-            m.put("document_percents", f.overlaps());
-            return m;
         }
     }
 }

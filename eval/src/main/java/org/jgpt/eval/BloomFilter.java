@@ -8,6 +8,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import org.jgpt.io.AtomicFiles;
  * double hashing (Kirsch and Mitzenmacher): bit_i = h1 + i * h2, with h1 and h2 two independent mixes of the key,
  * mapped onto [0, m) by a multiply-high instead of a modulo.
  */
-public final class BloomFilter {
+public final class BloomFilter implements Serializable {
+    private static final long serialVersionUID = 1L;
     private static final long MAGIC = 0x4a4750544d4c4231L; // "JGPTMLB1"
 
     private final long bitCount;
@@ -47,6 +49,19 @@ public final class BloomFilter {
                     + " bits, more than one Java array holds");
         }
         return new BloomFilter(m, k, new long[(int) (m / 64)], 0);
+    }
+
+    /**
+     * Adds every key of {@code other}, a filter of the same shape: the union of filters filled with parts of the
+     * keys is, bit for bit, the filter filled with all of them.
+     */
+    public void or(BloomFilter other) {
+        if (other.bitCount != bitCount || other.hashCount != hashCount) {
+            throw new IllegalArgumentException("filters differ in shape: " + bitCount + " bits, " + hashCount
+                    + " hashes against " + other.bitCount + ", " + other.hashCount);
+        }
+        for (int i = 0; i < words.length; i++) words[i] |= other.words[i];
+        added += other.added;
     }
 
     /** (1 - e^(-k n / m))^k: the chance that a key never added is reported present after n keys. */

@@ -83,4 +83,37 @@ class OverlapTest {
                 () -> Overlap.check(filter, List.of(bad), Overlap.Format.DEFAULT, Progress.NONE));
         assertEquals(bad + ":2: no string field \"text\"", e.getMessage());
     }
+
+    @Test
+    void byteRangesOfAJsonlFileGiveTheSameFilterAndReportAsTheWholeFile() throws IOException {
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            jsonl.append("{\"text\": \"record ").append(i).append(" says the same eight words as the others do here\"}\n");
+        }
+        Path file = Files.writeString(tmp.resolve("train.jsonl"), jsonl);
+        long size = Files.size(file);
+        BloomFilter whole = Overlap.build(List.of(file), 1e-6, Overlap.Format.DEFAULT, Progress.NONE).filter();
+
+        long[] cuts = {0, 100, 977, size / 2, size};
+        long count = 0;
+        for (int i = 0; i + 1 < cuts.length; i++) count += Overlap.countNgrams(file, cuts[i], cuts[i + 1], Overlap.Format.DEFAULT, Progress.NONE);
+        BloomFilter union = BloomFilter.forCapacity(count, 1e-6);
+        List<Overlap.FileReport> parts = new ArrayList<>();
+        for (int i = 0; i + 1 < cuts.length; i++) {
+            BloomFilter part = BloomFilter.forCapacity(count, 1e-6);
+            Overlap.addNgrams(part, file, cuts[i], cuts[i + 1], Overlap.Format.DEFAULT, Progress.NONE);
+            union.or(part);
+            parts.add(Overlap.check(whole, file, cuts[i], cuts[i + 1], Overlap.Format.DEFAULT, Progress.NONE));
+        }
+        whole.save(tmp.resolve("whole.bloom"));
+        union.save(tmp.resolve("union.bloom"));
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("whole.bloom")), Files.readAllBytes(tmp.resolve("union.bloom")));
+
+        Overlap.FileReport expected = Overlap.check(whole, List.of(file), Overlap.Format.DEFAULT, Progress.NONE).files().get(0);
+        Overlap.FileReport merged = Overlap.merge(file, parts);
+        assertEquals(40, merged.documents());
+        assertEquals(expected.ngrams(), merged.ngrams());
+        assertEquals(expected.found(), merged.found());
+        assertArrayEquals(expected.overlaps(), merged.overlaps());
+    }
 }

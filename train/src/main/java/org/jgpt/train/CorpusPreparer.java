@@ -1,8 +1,6 @@
 package org.jgpt.train;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.jgpt.io.Json;
+import org.jgpt.io.LineRanges;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 
 /**
@@ -35,12 +34,37 @@ public final class CorpusPreparer {
     /** What was written. */
     public record Summary(int trainDocuments, int valDocuments, long trainTokens, long valTokens, long bytes) {}
 
-    private record Document(Path file, String jsonText, long bytes) {}
+    /** One document: a whole file ({@code jsonText} null, read when tokenized) or one {@code .jsonl} record's text. */
+    public record Document(Path file, String jsonText, long bytes) {
+        /** The document's tokens, without the separator. */
+        public int[] tokens(GPT2Tokenizer tokenizer) throws IOException {
+            return jsonText != null ? tokenizer.encode(jsonText) : tokenizer.encode(Files.readAllBytes(file));
+        }
+    }
 
     private CorpusPreparer() {}
 
     public static Summary prepare(List<Path> inputs, Path outDir, GPT2Tokenizer tokenizer, double valFraction,
                                   int shardTokens, Progress progress) throws IOException {
+        checkSettings(outDir, tokenizer, valFraction, shardTokens);
+        List<Document> documents = new ArrayList<>();
+        for (Path file : inputFiles(inputs)) documents.addAll(documents(file, 0, Long.MAX_VALUE));
+        if (documents.isEmpty()) throw new IOException("no documents found in " + inputs);
+        long totalBytes = documents.stream().mapToLong(Document::bytes).sum();
+        try (Output output = new Output(outDir, tokenizer, valFraction, shardTokens, documents.size())) {
+            long doneBytes = 0;
+            for (Document doc : documents) {
+                output.add(doc.tokens(tokenizer), doc.bytes);
+                doneBytes += doc.bytes;
+                if (progress != null) progress.update(doneBytes, totalBytes);
+            }
+            return output.finish();
+        }
+    }
+
+    /** The checks {@link #prepare} makes before reading anything, for other ways of running it. */
+    public static void checkSettings(Path outDir, GPT2Tokenizer tokenizer, double valFraction, int shardTokens)
+            throws IOException {
         if (valFraction < 0 || valFraction >= 1) throw new IllegalArgumentException("--val-fraction must be in [0, 1): " + valFraction);
         if (shardTokens <= 0) throw new IllegalArgumentException("shard size must be positive: " + shardTokens);
         if (tokenizer.vocabSize() > 65536) {
@@ -49,31 +73,102 @@ public final class CorpusPreparer {
         if (Files.exists(outDir) && (!Files.isDirectory(outDir) || Directories.isNonEmptyDirectory(outDir))) {
             throw new IOException(outDir + " exists and is not an empty directory; choose another --out");
         }
-        int separator = tokenizer.documentSeparator();
-        List<Document> documents = documents(inputs);
-        if (documents.isEmpty()) throw new IOException("no documents found in " + inputs);
-        int valDocuments = (int) Math.round(documents.size() * valFraction);
-        if (valFraction > 0 && valDocuments == 0 && documents.size() > 1) valDocuments = 1;
-        int trainDocuments = documents.size() - valDocuments;
-        long totalBytes = documents.stream().mapToLong(Document::bytes).sum();
+    }
 
-        Path absoluteOut = outDir.toAbsolutePath();
-        Path temp = absoluteOut.resolveSibling(absoluteOut.getFileName() + ".partial");
-        Directories.deleteRecursively(temp);
-        Files.createDirectories(temp);
-        try {
-            ShardWriter train = new ShardWriter(temp, "train", shardTokens);
-            ShardWriter val = new ShardWriter(temp, "val", shardTokens);
-            long doneBytes = 0;
-            for (int i = 0; i < documents.size(); i++) {
-                Document doc = documents.get(i);
-                int[] ids = doc.jsonText != null ? tokenizer.encode(doc.jsonText) : tokenizer.encode(Files.readAllBytes(doc.file));
-                ShardWriter split = i < trainDocuments ? train : val;
-                split.add(separator);
-                for (int id : ids) split.add(id);
-                doneBytes += doc.bytes;
-                if (progress != null) progress.update(doneBytes, totalBytes);
+    /** The input files in the order their documents are read: directories walked in name order. */
+    public static List<Path> inputFiles(List<Path> inputs) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path input : inputs) {
+            if (Files.isDirectory(input)) {
+                try (Stream<Path> walk = Files.walk(input)) {
+                    walk.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).forEach(files::add);
+                }
+            } else if (Files.isRegularFile(input)) {
+                files.add(input);
+            } else {
+                throw new IOException(input + ": no such file or directory");
             }
+        }
+        return files;
+    }
+
+    /** Whether a file holds many documents, one a line, so that it can be read in byte ranges. */
+    public static boolean isJsonl(Path file) {
+        return file.getFileName().toString().endsWith(".jsonl");
+    }
+
+    /**
+     * The documents of one input file: the whole file, or the records of a {@code .jsonl} file whose lines start in
+     * {@code [start, end)} (a whole-file document belongs to the range that holds byte 0).
+     */
+    public static List<Document> documents(Path file, long start, long end) throws IOException {
+        List<Document> documents = new ArrayList<>();
+        if (!isJsonl(file)) {
+            if (start == 0) documents.add(new Document(file, null, Files.size(file)));
+            return documents;
+        }
+        LineRanges.forEachLine(file, start, end, null, (line, lineNumber) -> {
+            if (line.isBlank()) return;
+            String where = lineNumber > 0 ? file + ":" + lineNumber : file + " (a line after byte " + start + ")";
+            Object text;
+            try {
+                text = Json.parseObject(line).get("text");
+            } catch (IllegalArgumentException e) {
+                throw new IOException(where + ": " + e.getMessage(), e);
+            }
+            if (!(text instanceof String s)) throw new IOException(where + ": no string field \"text\"");
+            documents.add(new Document(file, s, line.length()));
+        });
+        return documents;
+    }
+
+    /**
+     * The output directory being written: documents' tokens go in, in order, and {@link #finish} moves the shards and
+     * manifest into place. Closing it unfinished removes what was written.
+     */
+    public static final class Output implements AutoCloseable {
+        private final Path out;
+        private final Path temp;
+        private final GPT2Tokenizer tokenizer;
+        private final int separator;
+        private final int documents;
+        private final int trainDocuments;
+        private final ShardWriter train;
+        private final ShardWriter val;
+        private int added;
+        private long bytes;
+        private boolean finished;
+
+        /** @param documents how many documents will be added, for the train/validation split */
+        public Output(Path outDir, GPT2Tokenizer tokenizer, double valFraction, int shardTokens, int documents)
+                throws IOException {
+            if (documents == 0) throw new IOException("no documents found in the inputs");
+            int valDocuments = (int) Math.round(documents * valFraction);
+            if (valFraction > 0 && valDocuments == 0 && documents > 1) valDocuments = 1;
+            this.out = outDir.toAbsolutePath();
+            this.temp = out.resolveSibling(out.getFileName() + ".partial");
+            this.tokenizer = tokenizer;
+            this.separator = tokenizer.documentSeparator();
+            this.documents = documents;
+            this.trainDocuments = documents - valDocuments;
+            Directories.deleteRecursively(temp);
+            Files.createDirectories(temp);
+            this.train = new ShardWriter(temp, "train", shardTokens);
+            this.val = new ShardWriter(temp, "val", shardTokens);
+        }
+
+        /** The next document's tokens (without the separator, which is added before them). */
+        public void add(int[] tokens, long documentBytes) throws IOException {
+            if (added == documents) throw new IllegalStateException("more documents than the " + documents + " announced");
+            ShardWriter split = added < trainDocuments ? train : val;
+            split.add(separator);
+            for (int id : tokens) split.add(id);
+            added++;
+            bytes += documentBytes;
+        }
+
+        public Summary finish() throws IOException {
+            if (added != documents) throw new IllegalStateException(added + " documents added of the " + documents + " announced");
             train.finish();
             val.finish();
             Map<String, Object> manifest = new LinkedHashMap<>();
@@ -81,58 +176,20 @@ public final class CorpusPreparer {
             manifest.put("vocab_size", tokenizer.vocabSize());
             manifest.put("eot_token", separator);
             manifest.put("train_documents", trainDocuments);
-            manifest.put("val_documents", valDocuments);
+            manifest.put("val_documents", documents - trainDocuments);
             manifest.put("train", train.entries);
             manifest.put("val", val.entries);
             tokenizer.save(temp.resolve(TokenDataset.TOKENIZER));
             Files.writeString(temp.resolve(TokenDataset.MANIFEST), Json.write(manifest) + "\n");
-            if (Files.exists(absoluteOut)) Files.delete(absoluteOut);
-            Files.move(temp, absoluteOut);
-            return new Summary(trainDocuments, valDocuments, train.total, val.total, totalBytes);
-        } catch (IOException | RuntimeException e) {
-            Directories.deleteRecursively(temp);
-            throw e;
+            if (Files.exists(out)) Files.delete(out);
+            Files.move(temp, out);
+            finished = true;
+            return new Summary(trainDocuments, documents - trainDocuments, train.total, val.total, bytes);
         }
-    }
 
-    private static List<Document> documents(List<Path> inputs) throws IOException {
-        List<Document> documents = new ArrayList<>();
-        for (Path input : inputs) {
-            if (Files.isDirectory(input)) {
-                List<Path> files;
-                try (Stream<Path> walk = Files.walk(input)) {
-                    files = walk.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList();
-                }
-                for (Path file : files) addFile(documents, file);
-            } else if (Files.isRegularFile(input)) {
-                addFile(documents, input);
-            } else {
-                throw new IOException(input + ": no such file or directory");
-            }
-        }
-        return documents;
-    }
-
-    private static void addFile(List<Document> documents, Path file) throws IOException {
-        if (!file.getFileName().toString().endsWith(".jsonl")) {
-            documents.add(new Document(file, null, Files.size(file)));
-            return;
-        }
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int lineNumber = 0;
-            while ((line = reader.readLine()) != null) {
-                lineNumber++;
-                if (line.isBlank()) continue;
-                Object text;
-                try {
-                    text = Json.parseObject(line).get("text");
-                } catch (IllegalArgumentException e) {
-                    throw new IOException(file + ":" + lineNumber + ": " + e.getMessage(), e);
-                }
-                if (!(text instanceof String s)) throw new IOException(file + ":" + lineNumber + ": no string field \"text\"");
-                documents.add(new Document(file, s, line.length()));
-            }
+        @Override
+        public void close() throws IOException {
+            if (!finished) Directories.deleteRecursively(temp);
         }
     }
 

@@ -1,0 +1,134 @@
+package org.jgpt.spark;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.jgpt.eval.Overlap;
+import org.jgpt.eval.Progress;
+import org.jgpt.io.Json;
+import org.jgpt.tokenizer.GPT2Tokenizer;
+import org.jgpt.train.CorpusPreparer;
+import org.jgpt.train.corpus.CorpusBuilder;
+
+/**
+ * Documents and megabytes per second of the corpus builder, tokenizing and the overlap filter, in one process and as
+ * Spark jobs in local mode, in one run (bench/spark-bench.sh). The single-process commands use one thread, so
+ * local[1] is the like-for-like comparison; local[N] shows the scaling. Each figure is the best of three runs (the
+ * first warms the JIT); Spark's start-up is timed apart, as it is paid once per job whatever the corpus size.
+ *
+ * <p>Usage: SparkBenchmark CORPUS_DIR_OR_FILE... [--threads N]
+ */
+public final class SparkBenchmark {
+    private SparkBenchmark() {}
+
+    interface Job {
+        void run(Path out) throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<Path> corpus = new ArrayList<>();
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--threads")) threads = Integer.parseInt(args[++i]);
+            else corpus.add(Path.of(args[i]));
+        }
+        Path work = Files.createTempDirectory("jgpt-spark-bench");
+        try {
+            List<Path> files = CorpusPreparer.inputFiles(corpus);
+            long bytes = 0;
+            for (Path f : files) bytes += Files.size(f);
+            Path html = writePages(files, work.resolve("pages"));
+            long htmlBytes = 0;
+            for (Path f : CorpusPreparer.inputFiles(List.of(html))) htmlBytes += Files.size(f);
+            CorpusBuilder.Settings settings = new CorpusBuilder.Settings(CorpusBuilder.Settings.DEFAULT_EXCLUDED, 50, 0.8, 0);
+            int documents = files.size();
+            System.out.printf(Locale.ROOT, "corpus: %d files, %.1f MB; as HTML pages: %.1f MB%n", documents, bytes / 1e6, htmlBytes / 1e6);
+
+            Map<String, Double> single = new LinkedHashMap<>();
+            single.put("build-corpus", time(work, out -> CorpusBuilder.build(List.of(html), out, settings)));
+            single.put("prepare", time(work, out -> CorpusPreparer.prepare(corpus, out, GPT2Tokenizer.gpt2(), 0.05, 10_000_000, null)));
+            single.put("overlap-build", time(work, out -> Overlap.build(files, 1e-8, Overlap.Format.DEFAULT, Progress.NONE)));
+            var filter = Overlap.build(files, 1e-8, Overlap.Format.DEFAULT, Progress.NONE).filter();
+            single.put("overlap-check", time(work, out -> Overlap.check(filter, files, Overlap.Format.DEFAULT, Progress.NONE)));
+
+            Map<String, Object> results = new LinkedHashMap<>();
+            long[] sizes = {htmlBytes, bytes, 2 * bytes, bytes};
+            for (String master : new String[] {"local[1]", "local[" + threads + "]"}) {
+                long start = System.nanoTime();
+                JavaSparkContext context = SparkJobs.context(master, "bench");
+                double startup = (System.nanoTime() - start) / 1e9;
+                SparkJobs jobs = new SparkJobs(context, SparkJobs.SPLIT_BYTES);
+                Map<String, Double> spark = new LinkedHashMap<>();
+                int partitions = jobs.partitions(FileSplit.of(files, SparkJobs.SPLIT_BYTES, CorpusPreparer::isJsonl));
+                try {
+                    spark.put("build-corpus", time(work, out -> jobs.buildCorpus(List.of(html), out, settings)));
+                    spark.put("prepare", time(work, out -> jobs.prepare(corpus, out, null, 0.05, 10_000_000)));
+                    spark.put("overlap-build", time(work, out -> jobs.overlapBuild(files, 1e-8, Overlap.Format.DEFAULT)));
+                    spark.put("overlap-check", time(work, out -> jobs.overlapCheck(filter, files, Overlap.Format.DEFAULT)));
+                } finally {
+                    context.close();
+                }
+                System.out.printf(Locale.ROOT, "%n%s: Spark start-up %.1f s; %d files in %d partitions (%d tasks a stage)%n",
+                        master, startup, files.size(), partitions, partitions);
+                System.out.printf("%-14s %10s %10s %10s %10s %10s %9s%n", "job", "1-proc s", "spark s", "docs/s", "MB/s",
+                        "spark MB/s", "overhead");
+                int i = 0;
+                for (String job : single.keySet()) {
+                    double one = single.get(job), distributed = spark.get(job);
+                    System.out.printf(Locale.ROOT, "%-14s %10.2f %10.2f %10.0f %10.2f %10.2f %8.0f%%%n", job, one, distributed,
+                            documents / one, sizes[i] / 1e6 / one, sizes[i] / 1e6 / distributed, 100 * (distributed / one - 1));
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("single_seconds", one);
+                    row.put("spark_seconds", distributed);
+                    row.put("megabytes", sizes[i] / 1e6);
+                    row.put("documents", documents);
+                    row.put("overhead_percent", 100 * (distributed / one - 1));
+                    results.put(master + " " + job, row);
+                    i++;
+                }
+                results.put(master + " startup_seconds", startup);
+            }
+            System.out.println(Json.write(results));
+        } finally {
+            try (Stream<Path> walk = Files.walk(work)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+            }
+        }
+    }
+
+    /** The best of three runs, in seconds; each run writes to a fresh output path. */
+    private static double time(Path work, Job job) throws Exception {
+        double best = Double.MAX_VALUE;
+        for (int run = 0; run < 3; run++) {
+            Path out = Files.createTempDirectory(work, "out").resolve("out");
+            long start = System.nanoTime();
+            job.run(out);
+            best = Math.min(best, (System.nanoTime() - start) / 1e9);
+        }
+        return best;
+    }
+
+    /** Each document as a web page: its paragraphs in an article, with a site's navigation, aside and footer. */
+    private static Path writePages(List<Path> files, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (int i = 0; i < files.size(); i++) {
+            StringBuilder page = new StringBuilder("<!doctype html><html><head><title>Page ").append(i)
+                    .append("</title><script>var analytics = 1;</script></head><body><header><h1>The Site</h1></header>")
+                    .append("<nav><a href=/>Home</a> <a href=/archive>Archive</a></nav><article>");
+            for (String paragraph : Files.readString(files.get(i)).split("\n\\s*\n")) {
+                page.append("<p>").append(paragraph.replace("&", "&amp;").replace("<", "&lt;")).append("</p>\n");
+            }
+            page.append("</article><aside>Related pages</aside><footer>Copyright</footer></body></html>");
+            Files.writeString(dir.resolve(String.format("page-%05d.html", i)), page);
+        }
+        return dir;
+    }
+}
