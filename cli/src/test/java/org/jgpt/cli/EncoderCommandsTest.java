@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.io.Json;
+import org.jgpt.io.Safetensors;
 import org.jgpt.model.EncoderConfig;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -64,6 +66,29 @@ class EncoderCommandsTest {
         CliRun gpt = CliRun.of("eval", "--task", "masked-lm", "--model", GPT2.toString(), "--data", dir.resolve("data").toString());
         assertNotEquals(0, gpt.exitCode());
         assertTrue(gpt.err().contains("is not an encoder"), gpt.err());
+    }
+
+    @Test
+    void anEncoderHoldingANaNIsRefusedNamingTheTensor() throws Exception {
+        Path broken = Files.createDirectories(dir.resolve("nan-encoder"));
+        try (var files = Files.list(encoder)) {
+            for (Path f : files.toList()) Files.copy(f, broken.resolve(f.getFileName()));
+        }
+        Path weights = broken.resolve("model.safetensors");
+        String name = "roberta.encoder.layer.0.attention.self.query.weight";
+        long begin;
+        try (Safetensors st = Safetensors.open(weights)) {
+            begin = st.entry(name).begin();
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(weights.toFile(), "rw")) {
+            long headerLength = Long.reverseBytes(raf.readLong());
+            raf.seek(8 + headerLength + begin + 5 * Float.BYTES); // element [0, 5]
+            raf.writeInt(Integer.reverseBytes(Float.floatToRawIntBits(Float.NaN)));
+        }
+        CliRun run = CliRun.of("fill-mask", "--model", broken.toString(), "The <mask> whale");
+        assertEquals(1, run.exitCode(), run.err());
+        assertEquals("", run.out());
+        assertTrue(run.err().contains(name + " holds NaN at [0, 5]"), run.err());
     }
 
     @Test

@@ -170,7 +170,7 @@ public final class Checkpoints {
      * A NaN or an infinity in any weight makes every output NaN (scores print as null, sampling picks token 0), so a
      * checkpoint holding one is refused at load, by the tensor's name and the element's position.
      */
-    static void requireFinite(Tensor t, Path file) {
+    public static void requireFinite(Tensor t, Path file) {
         long i = t.firstNonFinite();
         if (i >= 0) {
             throw new CheckpointException(file, "tensor " + t.name() + " holds " + t.get(i) + " at " + t.position(i)

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jgpt.io.AtomicFiles;
+import org.jgpt.io.Checkpoints;
 import org.jgpt.io.Safetensors;
 import org.jgpt.kernel.Tensor;
 
@@ -68,11 +69,18 @@ record HfTensor(String name, Parameter parameter, int from, int to, boolean line
         List<String> missing = new ArrayList<>();
         try (Safetensors file = Safetensors.open(dir.resolve("model.safetensors"))) {
             for (HfTensor t : layout) {
-                if (file.names().contains(t.name())) t.write(file.tensor(t.name()), t.parameter().value());
+                if (file.names().contains(t.name())) t.write(finite(file, t.name()), t.parameter().value());
                 else missing.add(t.name());
             }
         }
         return missing;
+    }
+
+    /** The tensor {@code name} of {@code file}, refused if it holds a NaN or an infinity (a damaged or diverged model). */
+    static Tensor finite(Safetensors file, String name) {
+        Tensor tensor = file.tensor(name);
+        Checkpoints.requireFinite(tensor, file.file());
+        return tensor;
     }
 
     long[] shape() {

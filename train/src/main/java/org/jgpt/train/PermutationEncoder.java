@@ -383,7 +383,7 @@ public final class PermutationEncoder {
         List<String> missing = new ArrayList<>();
         try (Safetensors file = Safetensors.open(dir.resolve("model.safetensors"))) {
             for (HfTensor t : hfTensors) {
-                if (file.names().contains(t.name())) t.write(file.tensor(t.name()), t.parameter().value());
+                if (file.names().contains(t.name())) t.write(HfTensor.finite(file, t.name()), t.parameter().value());
                 else missing.add(t.name());
             }
         }

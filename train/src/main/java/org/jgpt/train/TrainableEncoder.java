@@ -683,9 +683,9 @@ public final class TrainableEncoder implements SequenceClassifier {
                 if (!file.names().contains(t.name())) {
                     missing.add(t.name());
                 } else if (t.parameter() == tokenType) {
-                    loadTokenTypes(file.tensor(t.name()));
+                    loadTokenTypes(HfTensor.finite(file, t.name()));
                 } else {
-                    t.write(file.tensor(t.name()), t.parameter().value());
+                    t.write(HfTensor.finite(file, t.name()), t.parameter().value());
                 }
             }
         }
