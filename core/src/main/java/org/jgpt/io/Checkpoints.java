@@ -165,8 +165,8 @@ public final class Checkpoints {
                 tensors.get("ln_f.bias"), lmHead, resources);
     }
 
-    /** GPT-2's {@code wte}/{@code wpe} are GPT-1's {@code tokens_embed}/{@code positions_embed}. */
-    private static String embeddingName(GPT2Config c, String gpt2Name) {
+    /** GPT-2's {@code wte}/{@code wpe} are GPT-1's {@code tokens_embed}/{@code positions_embed}: the name with {@code .weight}. */
+    public static String embeddingName(GPT2Config c, String gpt2Name) {
         if (!c.postLayerNorm()) return gpt2Name + ".weight";
         return gpt2Name.equals("wte") ? "tokens_embed.weight" : "positions_embed.weight";
     }
