@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 PrepareCommand.class, TrainCommand.class,
                 EvalCommand.class, OverlapCommand.class,
                 FillMaskCommand.class, EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class,
-                BenchCommand.class,
+                BenchCommand.class, QuantizeCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -13,6 +13,7 @@ import org.jgpt.server.Embedder;
 import org.jgpt.server.Server;
 import org.jgpt.train.SentenceEncoder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,6 +29,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory (config.json, weights); default: the built-in demo model.")
     Path modelDir;
+
+    @Mixin
+    DTypeOption dtype = new DTypeOption();
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
     String host;
@@ -47,13 +51,14 @@ final class ServeCommand implements Callable<Integer> {
                 .getFileName().toString();
         if (modelDir != null && Files.isRegularFile(modelDir.resolve("config.json"))
                 && EncoderConfig.describes(modelDir.resolve("config.json"))) {
+            if (dtype.q8()) throw new IllegalArgumentException("--dtype q8_0 quantizes GPT models, not sentence encoders");
             SentenceEncoder encoder = SentenceEncoder.open(modelDir);
             Embedder embedder = texts -> encoder.embed(texts).stream()
                     .map(e -> new Embedder.Embedding(e.vector(), e.tokens())).toList();
             serve(name, address -> Server.startEmbeddings(embedder, name, address));
             return 0;
         }
-        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir, dtype.q8())) {
             serve(name, address -> Server.start(new GPT2Model(dir.weights()), dir.tokenizer(), name, address));
         }
         return 0;
