@@ -2,7 +2,8 @@
 # Runs jgpt's whole-model benchmarks beside their PyTorch anchors, one after the other in one run, on GPT-2 124M
 # shapes with random weights and 2 threads, and prints each figure and the jgpt / PyTorch ratio.
 # Needs Debian's PyTorch with OpenBLAS: apt-get install python3-torch libopenblas0-pthread
-# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train]...
+# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train|q8]...
+# q8 needs no PyTorch: Q8_0 decoding beside F32 and BF16, with the bytes each streams per token and its roofline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE JGPT_THREADS=2
@@ -16,12 +17,22 @@ for what in "$@"; do
     decode)
       torch=$($python bench/python/torch_gpt2_speed.py --mode decode --prompt 64 --tokens 64)
       echo "pytorch decode: $torch"
-      for dtype in f32 bf16 f16; do
+      for dtype in f32 bf16 f16 q8_0; do
         jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 2>/dev/null)
         echo "jgpt decode $dtype: $jgpt"
         echo "  => $dtype decode: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch," \
              "$(echo "$jgpt" | field roofline_fraction) of the bandwidth roofline"
       done ;;
+    q8)
+      declare -A speed
+      for dtype in f32 bf16 q8_0; do
+        jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 --repeats 5 2>/dev/null)
+        echo "jgpt decode $dtype: $jgpt"
+        speed[$dtype]=$(echo "$jgpt" | field tokens_per_second)
+        echo "  => $dtype: ${speed[$dtype]} tokens/s, $(echo "$jgpt" | field streamed_bytes_per_token) bytes per token," \
+             "roofline $(echo "$jgpt" | field roofline_tokens_per_second) tokens/s, $(echo "$jgpt" | field roofline_fraction) of it"
+      done
+      echo "  => q8_0 decode: $(ratio "${speed[q8_0]}" "${speed[bf16]}")x bf16, $(ratio "${speed[q8_0]}" "${speed[f32]}")x f32" ;;
     prefill)
       # Best of ten passes each: on a shared machine three often all land in a slow patch.
       torch=$($python bench/python/torch_gpt2_speed.py --mode prefill --prompt 512 --repeats 10)
@@ -36,6 +47,6 @@ for what in "$@"; do
       echo "jgpt train: $jgpt"
       echo "  => training: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch," \
            "mfu $(echo "$jgpt" | field mfu)" ;;
-    *) echo "usage: $0 [decode|prefill|train]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [decode|prefill|train|q8]..." >&2; exit 2 ;;
   esac
 done
