@@ -35,7 +35,7 @@ public record GPT2Weights(
         Tensor lmHead,
         AutoCloseable resources,
         Map<String, Q8Matrix> quantized) implements AutoCloseable {
-    /** The names of quantized matrices: those of the layers' four matrices end so. */
+    /** How the names of a layer's four matrices end, in LayerWeights' order. */
     private static final List<String> LAYER_MATRICES =
             List.of("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight");
 
