@@ -3,7 +3,8 @@
 # shapes with random weights and 2 threads, and prints each figure and the jgpt / PyTorch ratio.
 # Needs Debian's PyTorch with OpenBLAS: apt-get install python3-torch libopenblas0-pthread
 # `serve` (no PyTorch anchor) times the HTTP server under 1, 4 and 8 concurrent clients (bench/README.md).
-# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train|serve]...
+# q8 needs no PyTorch: Q8_0 decoding beside F32 and BF16, with the bytes each streams per token and its roofline.
+# Run it on a quiet machine: usage: bench/compare.sh [decode|prefill|train|q8|serve]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE JGPT_THREADS=2
@@ -17,12 +18,22 @@ for what in "$@"; do
     decode)
       torch=$($python bench/python/torch_gpt2_speed.py --mode decode --prompt 64 --tokens 64)
       echo "pytorch decode: $torch"
-      for dtype in f32 bf16 f16; do
+      for dtype in f32 bf16 f16 q8_0; do
         jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 2>/dev/null)
         echo "jgpt decode $dtype: $jgpt"
         echo "  => $dtype decode: $(ratio "$(echo "$jgpt" | field tokens_per_second)" "$(echo "$torch" | field tokens_per_second)")x pytorch," \
              "$(echo "$jgpt" | field roofline_fraction) of the bandwidth roofline"
       done ;;
+    q8)
+      declare -A speed
+      for dtype in f32 bf16 q8_0; do
+        jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 --repeats 5 2>/dev/null)
+        echo "jgpt decode $dtype: $jgpt"
+        speed[$dtype]=$(echo "$jgpt" | field tokens_per_second)
+        echo "  => $dtype: ${speed[$dtype]} tokens/s, $(echo "$jgpt" | field streamed_bytes_per_token) bytes per token," \
+             "roofline $(echo "$jgpt" | field roofline_tokens_per_second) tokens/s, $(echo "$jgpt" | field roofline_fraction) of it"
+      done
+      echo "  => q8_0 decode: $(ratio "${speed[q8_0]}" "${speed[bf16]}")x bf16, $(ratio "${speed[q8_0]}" "${speed[f32]}")x f32" ;;
     prefill)
       # Best of ten passes each: on a shared machine three often all land in a slow patch.
       torch=$($python bench/python/torch_gpt2_speed.py --mode prefill --prompt 512 --repeats 10)
@@ -42,6 +53,6 @@ for what in "$@"; do
       java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
       "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
         -cp "bench/target/classes:bench/target/lib/*" org.jgpt.bench.ServeBenchmark --clients 1,4,8 --tokens 64 2>/dev/null ;;
-    *) echo "usage: $0 [decode|prefill|train|serve]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [decode|prefill|train|q8|serve]..." >&2; exit 2 ;;
   esac
 done

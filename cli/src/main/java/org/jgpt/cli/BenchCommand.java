@@ -1,6 +1,7 @@
 package org.jgpt.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -13,6 +14,7 @@ import org.jgpt.io.Json;
 import org.jgpt.kernel.DType;
 import org.jgpt.kernel.MemoryBandwidth;
 import org.jgpt.kernel.Parallel;
+import org.jgpt.kernel.Q8Matrix;
 import org.jgpt.kernel.Tensor;
 import org.jgpt.model.ElectraConfig;
 import org.jgpt.model.EncoderConfig;
@@ -60,7 +62,9 @@ final class BenchCommand implements Callable<Integer> {
         String preset;
     }
 
-    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16", description = "Element type of the random weights (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16|q8_0", description = "Element type of the"
+            + " random weights (default: ${DEFAULT-VALUE}); q8_0: F32 weights quantized at load, as generate's --dtype q8_0"
+            + " (which applies to a --model too).")
     String dtype;
 
     @Option(names = "--prompt", paramLabel = "N", description = "Prompt tokens (default 512 for prefill, 64 for decode).")
@@ -93,19 +97,21 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1) throw new IllegalArgumentException("--prompt must be at least 1");
         if (tokens < 1) throw new IllegalArgumentException("--tokens must be at least 1");
         if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1");
+        boolean q8 = dtype.toLowerCase(Locale.ROOT).equals("q8_0");
         DType type = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32" -> DType.F32;
+            case "f32", "q8_0" -> DType.F32;
             case "f16" -> DType.F16;
             case "bf16" -> DType.BF16;
-            default -> throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, not '" + dtype + "'");
+            default -> throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, not '" + dtype + "'");
         };
-        if (source.modelDir != null && spec.commandLine().getParseResult().hasMatchedOption("--dtype")) {
-            throw new IllegalArgumentException("--dtype applies to --preset's random weights; a --model keeps its own");
+        if (source.modelDir != null && !q8 && spec.commandLine().getParseResult().hasMatchedOption("--dtype")) {
+            throw new IllegalArgumentException("--dtype f32, f16 and bf16 apply to --preset's random weights; a --model"
+                    + " keeps its own (or takes q8_0)");
         }
         String name = source.modelDir != null ? source.modelDir.toString()
                 : (source.preset != null ? source.preset : "gpt2") + " (random)";
-        try (GPT2Weights weights = source.modelDir != null ? Checkpoints.load(source.modelDir)
-                : randomWeights(GPT2Config.preset(source.preset != null ? source.preset : "gpt2"), type)) {
+        try (GPT2Weights weights = quantizedIf(q8, source.modelDir != null ? Checkpoints.load(source.modelDir)
+                : randomWeights(GPT2Config.preset(source.preset != null ? source.preset : "gpt2"), type))) {
             GPT2Config config = weights.config();
             int steps = mode == Mode.decode ? tokens : 0;
             if (promptTokens + steps > config.nPositions()) {
@@ -121,7 +127,7 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("mode", mode.name());
             result.put("model", name);
-            result.put("dtype", weights.wte().dtype().name().toLowerCase(Locale.ROOT));
+            result.put("dtype", weights.quantizedWte() != null ? "q8_0" : weights.wte().dtype().name().toLowerCase(Locale.ROOT));
             result.put("threads", Parallel.threads());
             result.put("prompt", promptTokens);
             int timed;
@@ -271,16 +277,29 @@ final class BenchCommand implements Callable<Integer> {
         return best;
     }
 
+    /** The weights' bytes: tensors as stored, Q8_0 matrices as quants and scales (whose tensor fields are null). */
     private static long weightBytes(GPT2Weights w) {
-        long bytes = w.wte().data().byteSize() + w.wpe().data().byteSize() + w.lnFWeight().data().byteSize()
-                + w.lnFBias().data().byteSize() + (w.tied() ? 0 : w.lmHead().data().byteSize());
+        List<Tensor> tensors = new ArrayList<>(Arrays.asList(w.wte(), w.wpe(), w.lnFWeight(), w.lnFBias(),
+                w.tied() ? null : w.lmHead()));
         for (LayerWeights l : w.layers()) {
-            for (Tensor t : new Tensor[] {l.ln1Weight(), l.ln1Bias(), l.attnWeight(), l.attnBias(), l.attnProjWeight(),
-                    l.attnProjBias(), l.ln2Weight(), l.ln2Bias(), l.fcWeight(), l.fcBias(), l.fcProjWeight(), l.fcProjBias()}) {
-                bytes += t.data().byteSize();
-            }
+            tensors.addAll(Arrays.asList(l.ln1Weight(), l.ln1Bias(), l.attnWeight(), l.attnBias(), l.attnProjWeight(),
+                    l.attnProjBias(), l.ln2Weight(), l.ln2Bias(), l.fcWeight(), l.fcBias(), l.fcProjWeight(), l.fcProjBias()));
         }
+        long bytes = 0;
+        for (Tensor t : tensors) bytes += t == null ? 0 : t.data().byteSize();
+        for (Q8Matrix q : w.quantized().values()) bytes += q.byteSize();
         return bytes;
+    }
+
+    /** {@code weights}, quantized to Q8_0 if {@code q8}; closed if that fails. */
+    private static GPT2Weights quantizedIf(boolean q8, GPT2Weights weights) {
+        if (!q8) return weights;
+        try {
+            return weights.quantizeQ8();
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
     }
 
     private static GPT2Weights randomWeights(GPT2Config config, DType type) {

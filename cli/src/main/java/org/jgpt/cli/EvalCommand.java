@@ -35,6 +35,7 @@ import org.jgpt.train.TrainableEncoder;
 import org.jgpt.train.TranslationLmEvaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -64,6 +65,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json, weights).")
     Path modelDir;
+
+    @Mixin
+    DTypeOption dtype = new DTypeOption();
 
     @Option(names = "--task", required = true, paramLabel = "NAME", description = "The evaluation to run.")
     String task;
@@ -144,6 +148,10 @@ final class EvalCommand implements Callable<Integer> {
         if (!TASKS.contains(name)) {
             throw new IllegalArgumentException("unknown task '" + task + "' (" + String.join(", ", TASKS) + ")");
         }
+        boolean q8 = dtype.q8();
+        if (q8 && List.of("masked-lm", "retrieval", "tlm").contains(name)) {
+            throw new IllegalArgumentException("--dtype q8_0 quantizes GPT models; --task " + name + " runs an encoder");
+        }
         if (name.equals("masked-lm")) {
             print(maskedLm());
             return 0;
@@ -157,7 +165,7 @@ final class EvalCommand implements Callable<Integer> {
             return 0;
         }
         Detokenizer detok = Detokenizer.parse(detokenizer);
-        try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.open(modelDir, q8)) {
             LanguageModel lm = new LanguageModel(new GPT2Model(dir.weights()), dir.tokenizer());
             EvalResult result;
             try (ProgressBars progress = new ProgressBars(false)) {

@@ -13,6 +13,7 @@ import org.jgpt.generate.GenerationOptions;
 import org.jgpt.generate.Generator;
 import org.jgpt.model.GPT2Model;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -32,6 +33,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory: config.json, the weights, and the tokenizer unless it is GPT-2's (default: the built-in demo model).")
     Path modelDir;
+
+    @Mixin
+    DTypeOption dtype = new DTypeOption();
 
     @Option(names = "--max-tokens", defaultValue = "50", paramLabel = "N", description = "New tokens at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -71,7 +75,7 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationOptions options = new GenerationOptions(maxTokens, greedy ? 0f : temperature, topK, topP,
                 repetitionPenalty, stop, seed != null ? seed : ThreadLocalRandom.current().nextLong(), samples, truncate);
         PrintWriter out = spec.commandLine().getOut();
-        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir, dtype.q8())) {
             Generator generator = new Generator(new GPT2Model(dir.weights()), dir.tokenizer());
             if (!prompts.isEmpty()) {
                 generator.generate(prompts, options, new InOrder(out, prompts.size() * samples));

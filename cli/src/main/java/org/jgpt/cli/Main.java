@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
                 BuildCorpusCommand.class, PrepareCommand.class, TrainCommand.class,
                 EvalCommand.class, OverlapCommand.class,
                 FillMaskCommand.class, EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class,
-                BenchCommand.class, CompletionCommand.class,
+                BenchCommand.class, QuantizeCommand.class, CompletionCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {"  jgpt generate \"Fellow citizens of the Senate\"",

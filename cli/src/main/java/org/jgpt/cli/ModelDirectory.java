@@ -20,13 +20,18 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
 
     /** {@code dir}, or the built-in demo model when no {@code --model} was given. */
     static ModelDirectory openOrBuiltIn(Path dir) {
-        if (dir != null) return open(dir);
+        return openOrBuiltIn(dir, false);
+    }
+
+    /** {@link #openOrBuiltIn(Path)}, the matrices quantized to Q8_0 if {@code q8}. */
+    static ModelDirectory openOrBuiltIn(Path dir, boolean q8) {
+        if (dir != null) return open(dir, q8);
         Path builtIn = builtInModel();
         if (!Files.isDirectory(builtIn)) {
             throw new IllegalArgumentException("no --model given and the built-in demo model is missing at " + builtIn
                     + "; pass --model DIR (a Hugging Face GPT-2 folder)");
         }
-        return open(builtIn);
+        return open(builtIn, q8);
     }
 
     /** Whether {@code dir} holds an encoder (config.json with model_type roberta or electra) rather than a GPT. */
@@ -35,6 +40,11 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
     }
 
     static ModelDirectory open(Path dir) {
+        return open(dir, false);
+    }
+
+    /** {@link #open(Path)}, the matrices quantized to Q8_0 at load if {@code q8} (and not already). */
+    static ModelDirectory open(Path dir, boolean q8) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
         if (isEncoder(dir)) {
             String takes = switch (EncoderFolder.of(dir).kind()) {
@@ -47,7 +57,8 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
         }
         GPT2Weights weights = Checkpoints.load(dir);
         try {
-            return new ModelDirectory(weights, tokenizer(dir, weights.config()));
+            Tokenizer tokenizer = tokenizer(dir, weights.config());
+            return new ModelDirectory(q8 ? weights.quantizeQ8() : weights, tokenizer);
         } catch (RuntimeException e) {
             try {
                 weights.close();

@@ -13,6 +13,7 @@ import org.jgpt.generate.Scorer;
 import org.jgpt.io.Json;
 import org.jgpt.model.GPT2Model;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,6 +35,9 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory: config.json, the weights, and the tokenizer unless it is GPT-2's (default: the built-in demo model).")
     Path modelDir;
 
+    @Mixin
+    DTypeOption dtype = new DTypeOption();
+
     @Option(names = "--bos", description = "Put <|endoftext|> before the text, so that its first token is scored too.")
     boolean bos;
 
@@ -50,7 +54,7 @@ final class ScoreCommand implements Callable<Integer> {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file + ": no such file");
         }
-        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir, dtype.q8())) {
             Scorer.TextScore score;
             try {
                 score = new Scorer(new GPT2Model(dir.weights())).scoreText(dir.tokenizer(), text, bos);

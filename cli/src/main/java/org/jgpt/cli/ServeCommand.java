@@ -16,6 +16,7 @@ import org.jgpt.server.Embedder;
 import org.jgpt.server.Server;
 import org.jgpt.train.SentenceEncoder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,6 +39,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory: a GPT-2 or GPT-1, or a sentence encoder (default: the built-in demo model).")
     Path modelDir;
+
+    @Mixin
+    DTypeOption dtype = new DTypeOption();
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "Address to listen on; 0.0.0.0 for all (default: ${DEFAULT-VALUE}).")
     String host;
@@ -99,13 +103,14 @@ final class ServeCommand implements Callable<Integer> {
                 .getFileName().toString();
         if (modelDir != null && Files.isRegularFile(modelDir.resolve("config.json"))
                 && EncoderConfig.describes(modelDir.resolve("config.json"))) {
+            if (dtype.q8()) throw new IllegalArgumentException("--dtype q8_0 quantizes GPT models, not sentence encoders");
             SentenceEncoder encoder = SentenceEncoder.open(modelDir);
             Embedder embedder = texts -> encoder.embed(texts).stream()
                     .map(e -> new Embedder.Embedding(e.vector(), e.tokens())).toList();
             serve(name, address -> Server.startEmbeddings(embedder, name, address, options));
             return 0;
         }
-        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir)) {
+        try (ModelDirectory dir = ModelDirectory.openOrBuiltIn(modelDir, dtype.q8())) {
             serve(name, address -> Server.start(new GPT2Model(dir.weights()), dir.tokenizer(), name, address, options));
         }
         return 0;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.jgpt.kernel.DType;
+import org.jgpt.kernel.Q8Matrix;
 import org.jgpt.kernel.Tensor;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.model.GPT2Weights;
@@ -28,9 +29,20 @@ import org.jgpt.model.LayerWeights;
  * tied to {@code wte}); a sequence-classification head {@code score.weight} is passed over. Conv1D matrices stay in
  * their [in, out] layout. Every expected tensor must be present with the shape the config implies, and nothing else
  * may be.
+ *
+ * <p>A Q8_0 folder ({@link #saveQuantized}, {@code jgpt quantize}) holds each quantized matrix {@code NAME} as two
+ * tensors: {@code NAME.q8_0}, I8 {@code [out, in]} (nn.Linear's orientation, so a Conv1D matrix's shape is reversed),
+ * and {@code NAME.q8_0_scales}, F16 {@code [out, in / 32]}, the scale of each block of 32 inputs (see
+ * {@link Q8Matrix}); its config.json says {@code "quantization": {"method": "q8_0", "block_size": 32}}. The token
+ * embedding, the LM head and the layers' four matrices are quantized; LayerNorms, biases and the position embedding
+ * stay as they were.
  */
 public final class Checkpoints {
     private static final String PREFIX = "transformer.";
+    private static final String QUANTS = ".q8_0";
+    private static final String SCALES = ".q8_0_scales";
+    private static final Pattern QUANTIZABLE =
+            Pattern.compile("wte\\.weight|tokens_embed\\.weight|lm_head\\.weight|h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
     private static final Pattern MASK_BUFFER = Pattern.compile("h\\.\\d+\\.attn\\.(bias|masked_bias)");
 
     private Checkpoints() {}
@@ -42,6 +54,7 @@ public final class Checkpoints {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) throw new CheckpointException(dir, "no config.json in the model folder");
         GPT2Config config = GPT2Config.load(configFile);
+        boolean declaredQ8 = declaresQ8(configFile);
         List<TensorFile> files = new ArrayList<>();
         try {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -76,7 +89,7 @@ public final class Checkpoints {
                         + "model.safetensors.index.json / pytorch_model.bin.index.json");
             }
             List<TensorFile> opened = List.copyOf(files);
-            return assemble(config, described, tensors, origin, () -> closeAll(opened));
+            return assemble(config, described, tensors, origin, declaredQ8, () -> closeAll(opened));
         } catch (RuntimeException e) {
             closeAll(files);
             throw e;
@@ -117,14 +130,69 @@ public final class Checkpoints {
         return out;
     }
 
+    /** Whether config.json declares Q8_0 weights; any other quantization is refused. */
+    private static boolean declaresQ8(Path configFile) {
+        Object q = Json.parseFile(configFile).get("quantization");
+        if (q == null) return false;
+        if (q instanceof Map<?, ?> m && "q8_0".equals(m.get("method")) && Long.valueOf(Q8Matrix.BLOCK).equals(m.get("block_size"))) {
+            return true;
+        }
+        throw new CheckpointException(configFile, "unsupported quantization " + Json.write(q)
+                + " (jgpt reads {\"method\": \"q8_0\", \"block_size\": 32})");
+    }
+
+    /** Takes each {@code NAME.q8_0} and {@code NAME.q8_0_scales} pair out of {@code tensors}, as Q8_0 matrices by NAME. */
+    private static Map<String, Q8Matrix> quantized(Map<String, Tensor> tensors, Map<String, Path> origin) {
+        Map<String, Q8Matrix> quantized = new LinkedHashMap<>();
+        for (String name : List.copyOf(tensors.keySet())) {
+            if (!name.endsWith(QUANTS)) continue;
+            String base = name.substring(0, name.length() - QUANTS.length());
+            if (!QUANTIZABLE.matcher(base).matches()) {
+                throw new CheckpointException(origin.get(name), "tensor " + name + ": " + base + " is not a matrix jgpt"
+                        + " quantizes (the token embedding, the LM head and the layers' four matrices)");
+            }
+            if (tensors.containsKey(base)) {
+                throw new CheckpointException(origin.get(name), "tensor " + base + " is there both as " + name + " and unquantized");
+            }
+            Tensor scales = tensors.remove(base + SCALES);
+            if (scales == null) throw new CheckpointException(origin.get(name), "tensor " + name + " has no " + base + SCALES);
+            try {
+                quantized.put(base, Q8Matrix.of(base, tensors.remove(name), scales));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(origin.get(name), e.getMessage(), e);
+            }
+            origin.put(base, origin.get(name));
+        }
+        return quantized;
+    }
+
+    /** A Q8_0 matrix's {@code [out, in]} as the checkpoint's own tensor would have it: a layer's Conv1D is {@code [in, out]}. */
+    private static long[] checkpointShape(String name, Q8Matrix q) {
+        return name.startsWith("h.") ? new long[] {q.inDim(), q.outDim()} : new long[] {q.outDim(), q.inDim()};
+    }
+
     /** Checks names and shapes against the config and builds the weights. */
     private static GPT2Weights assemble(GPT2Config c, Path described, Map<String, Tensor> tensors, Map<String, Path> origin,
-                                        AutoCloseable resources) {
+                                        boolean declaredQ8, AutoCloseable resources) {
+        Map<String, Q8Matrix> quantized = quantized(tensors, origin);
+        if (declaredQ8 && quantized.isEmpty()) {
+            throw new CheckpointException(described, "config.json declares q8_0 quantization, but there are no " + QUANTS + " tensors");
+        }
+        if (!declaredQ8 && !quantized.isEmpty()) {
+            throw new CheckpointException(described, "holds " + QUANTS + " tensors, but config.json declares no"
+                    + " \"quantization\": {\"method\": \"q8_0\", \"block_size\": 32}");
+        }
         Map<String, long[]> expected = shapes(c);
         List<String> missing = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             Tensor t = tensors.get(e.getKey());
-            if (t == null) {
+            Q8Matrix q = quantized.get(e.getKey());
+            if (q != null) {
+                if (!Arrays.equals(checkpointShape(e.getKey(), q), e.getValue())) {
+                    throw new CheckpointException(origin.get(e.getKey()), "Q8_0 matrix " + q + " does not fit the shape "
+                            + Arrays.toString(e.getValue()) + " that the config implies");
+                }
+            } else if (t == null) {
                 missing.add(e.getKey());
             } else if (!Arrays.equals(t.shape(), e.getValue())) {
                 throw new CheckpointException(origin.get(e.getKey()), "tensor " + t.name() + " has shape "
@@ -145,11 +213,18 @@ public final class Checkpoints {
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) requireFinite(e.getValue(), origin.get(e.getKey()));
         Tensor wte = tensors.get(embeddingName(c, "wte"));
         Tensor lmHead = tensors.get("lm_head.weight");
-        if (lmHead == null || lmHead.data().equals(wte.data())) {
+        long[] wteShape = expected.get(embeddingName(c, "wte"));
+        Q8Matrix lmHeadQ8 = quantized.get("lm_head.weight");
+        if (lmHeadQ8 != null) {
+            if (!Arrays.equals(checkpointShape("lm_head.weight", lmHeadQ8), wteShape)) {
+                throw new CheckpointException(origin.get("lm_head.weight"), "Q8_0 matrix " + lmHeadQ8
+                        + " does not fit the shape " + Arrays.toString(wteShape) + " that the config implies");
+            }
+        } else if (lmHead == null || wte != null && lmHead.data().equals(wte.data())) {
             lmHead = wte; // tied, as in every released GPT-2 (torch.save writes the shared storage once)
-        } else if (!Arrays.equals(lmHead.shape(), wte.shape())) {
+        } else if (!Arrays.equals(lmHead.shape(), wteShape)) {
             throw new CheckpointException(origin.get("lm_head.weight"), "tensor " + lmHead.name() + " has shape "
-                    + Arrays.toString(lmHead.shape()) + " but the config implies " + Arrays.toString(wte.shape()));
+                    + Arrays.toString(lmHead.shape()) + " but the config implies " + Arrays.toString(wteShape));
         }
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < c.nLayer(); i++) {
@@ -163,7 +238,7 @@ public final class Checkpoints {
                     tensors.get(h + "mlp.c_proj.weight"), tensors.get(h + "mlp.c_proj.bias")));
         }
         return new GPT2Weights(c, wte, tensors.get(embeddingName(c, "wpe")), layers, tensors.get("ln_f.weight"),
-                tensors.get("ln_f.bias"), lmHead, resources);
+                tensors.get("ln_f.bias"), lmHead, resources, quantized);
     }
 
     /**
@@ -179,8 +254,8 @@ public final class Checkpoints {
         }
     }
 
-    /** GPT-2's {@code wte}/{@code wpe} are GPT-1's {@code tokens_embed}/{@code positions_embed}. */
-    private static String embeddingName(GPT2Config c, String gpt2Name) {
+    /** GPT-2's {@code wte}/{@code wpe} are GPT-1's {@code tokens_embed}/{@code positions_embed}: the name with {@code .weight}. */
+    public static String embeddingName(GPT2Config c, String gpt2Name) {
         if (!c.postLayerNorm()) return gpt2Name + ".weight";
         return gpt2Name.equals("wte") ? "tokens_embed.weight" : "positions_embed.weight";
     }
@@ -227,38 +302,78 @@ public final class Checkpoints {
 
     /** Like {@link #save(GPT2Weights, Path, DType)}, with {@code extra} tensors (a task head) under their own names. */
     public static void save(GPT2Weights w, Path dir, DType dtype, List<Tensor> extra) {
-        List<Tensor> tensors = new ArrayList<>();
-        tensors.add(renamed(PREFIX + embeddingName(w.config(), "wte"), w.wte()));
-        tensors.add(renamed(PREFIX + embeddingName(w.config(), "wpe"), w.wpe()));
-        for (int i = 0; i < w.layers().size(); i++) {
-            LayerWeights l = w.layers().get(i);
-            String h = PREFIX + "h." + i + ".";
-            tensors.add(renamed(h + "ln_1.weight", l.ln1Weight()));
-            tensors.add(renamed(h + "ln_1.bias", l.ln1Bias()));
-            tensors.add(renamed(h + "attn.c_attn.weight", l.attnWeight()));
-            tensors.add(renamed(h + "attn.c_attn.bias", l.attnBias()));
-            tensors.add(renamed(h + "attn.c_proj.weight", l.attnProjWeight()));
-            tensors.add(renamed(h + "attn.c_proj.bias", l.attnProjBias()));
-            tensors.add(renamed(h + "ln_2.weight", l.ln2Weight()));
-            tensors.add(renamed(h + "ln_2.bias", l.ln2Bias()));
-            tensors.add(renamed(h + "mlp.c_fc.weight", l.fcWeight()));
-            tensors.add(renamed(h + "mlp.c_fc.bias", l.fcBias()));
-            tensors.add(renamed(h + "mlp.c_proj.weight", l.fcProjWeight()));
-            tensors.add(renamed(h + "mlp.c_proj.bias", l.fcProjBias()));
+        if (!w.quantized().isEmpty()) {
+            throw new IllegalArgumentException("the weights are quantized (Q8_0): save them with saveQuantized");
         }
-        if (w.lnFWeight() != null) {
-            tensors.add(renamed(PREFIX + "ln_f.weight", w.lnFWeight()));
-            tensors.add(renamed(PREFIX + "ln_f.bias", w.lnFBias()));
-        }
-        if (!w.tied()) tensors.add(renamed("lm_head.weight", w.lmHead()));
+        List<Tensor> tensors = tensors(w);
         tensors.addAll(extra);
+        write(dir, tensors, dtype, w.config().toJson());
+    }
+
+    /**
+     * Saves Q8_0 weights ({@link GPT2Weights#quantizeQ8}) in the layout the class comment describes: the quantized
+     * matrices as quants and scales, every other tensor in its own dtype. Each file is written atomically.
+     */
+    public static void saveQuantized(GPT2Weights w, Path dir) {
+        if (w.quantized().isEmpty()) throw new IllegalArgumentException("the weights are not quantized: quantizeQ8 them first");
+        Map<String, Object> config = new LinkedHashMap<>(Json.parseObject(w.config().toJson()));
+        Map<String, Object> quantization = new LinkedHashMap<>();
+        quantization.put("method", "q8_0");
+        quantization.put("block_size", Q8Matrix.BLOCK);
+        config.put("quantization", quantization);
+        write(dir, tensors(w), null, Json.write(config) + "\n");
+    }
+
+    private static void write(Path dir, List<Tensor> tensors, DType dtype, String configJson) {
         try {
             Files.createDirectories(dir);
             Safetensors.write(dir.resolve("model.safetensors"), tensors, dtype, Map.of("format", "pt"));
-            AtomicFiles.writeString(dir.resolve("config.json"), w.config().toJson());
+            AtomicFiles.writeString(dir.resolve("config.json"), configJson);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The weights' tensors under their GPT2LMHeadModel names; a quantized matrix as its quants and scales. */
+    private static List<Tensor> tensors(GPT2Weights w) {
+        List<Tensor> tensors = new ArrayList<>();
+        String wte = embeddingName(w.config(), "wte");
+        add(tensors, w, PREFIX, wte, w.wte());
+        add(tensors, w, PREFIX, embeddingName(w.config(), "wpe"), w.wpe());
+        for (int i = 0; i < w.layers().size(); i++) {
+            LayerWeights l = w.layers().get(i);
+            String h = "h." + i + ".";
+            add(tensors, w, PREFIX, h + "ln_1.weight", l.ln1Weight());
+            add(tensors, w, PREFIX, h + "ln_1.bias", l.ln1Bias());
+            add(tensors, w, PREFIX, h + "attn.c_attn.weight", l.attnWeight());
+            add(tensors, w, PREFIX, h + "attn.c_attn.bias", l.attnBias());
+            add(tensors, w, PREFIX, h + "attn.c_proj.weight", l.attnProjWeight());
+            add(tensors, w, PREFIX, h + "attn.c_proj.bias", l.attnProjBias());
+            add(tensors, w, PREFIX, h + "ln_2.weight", l.ln2Weight());
+            add(tensors, w, PREFIX, h + "ln_2.bias", l.ln2Bias());
+            add(tensors, w, PREFIX, h + "mlp.c_fc.weight", l.fcWeight());
+            add(tensors, w, PREFIX, h + "mlp.c_fc.bias", l.fcBias());
+            add(tensors, w, PREFIX, h + "mlp.c_proj.weight", l.fcProjWeight());
+            add(tensors, w, PREFIX, h + "mlp.c_proj.bias", l.fcProjBias());
+        }
+        if (w.lnFWeight() != null) {
+            add(tensors, w, PREFIX, "ln_f.weight", w.lnFWeight());
+            add(tensors, w, PREFIX, "ln_f.bias", w.lnFBias());
+        }
+        if (!w.tied()) add(tensors, w, "", "lm_head.weight", w.lmHead());
+        return tensors;
+    }
+
+    /** Adds {@code t} as {@code prefix + name}, or when it is quantized (null) the Q8_0 matrix's two tensors. */
+    private static void add(List<Tensor> tensors, GPT2Weights w, String prefix, String name, Tensor t) {
+        if (t != null) {
+            tensors.add(renamed(prefix + name, t));
+            return;
+        }
+        Q8Matrix q = w.quantized().get(name);
+        if (q == null) throw new IllegalArgumentException("weights hold neither a tensor nor a Q8_0 matrix " + name);
+        tensors.add(renamed(prefix + name + QUANTS, q.quants()));
+        tensors.add(renamed(prefix + name + SCALES, q.scales()));
     }
 
     private static Tensor renamed(String name, Tensor t) {

@@ -31,7 +31,7 @@ import org.jgpt.kernel.Tensor;
  * can reach past the file's end; {@link #write} writes a file atomically.
  */
 public final class Safetensors implements TensorFile {
-    /** Element sizes of every dtype the format defines; jgpt computes with F32, F16 and BF16 only. */
+    /** Element sizes of every dtype the format defines; jgpt computes with F32, F16 and BF16, and reads I8 Q8_0 quants. */
     private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(
             Map.entry("BOOL", 1), Map.entry("U8", 1), Map.entry("I8", 1), Map.entry("F8_E4M3", 1),
             Map.entry("F8_E5M2", 1), Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("F16", 2),
@@ -238,8 +238,9 @@ public final class Safetensors implements TensorFile {
             case "F32" -> DType.F32;
             case "F16" -> DType.F16;
             case "BF16" -> DType.BF16;
+            case "I8" -> DType.I8;
             default -> throw new CheckpointException(file, "unsupported dtype " + e.dtype + " for tensor " + name
-                    + " (jgpt reads F32, F16 and BF16)");
+                    + " (jgpt reads F32, F16, BF16 and I8)");
         };
         return new Tensor(name, dtype, e.shape, data.asSlice(e.begin, e.end - e.begin));
     }
@@ -317,6 +318,9 @@ public final class Safetensors implements TensorFile {
                     pos += n;
                 }
                 return;
+            }
+            if (out == DType.I8 || t.dtype() == DType.I8) {
+                throw new IllegalArgumentException("cannot convert tensor " + t + " to " + out + ": I8 holds Q8_0 quants");
             }
             for (long i = 0, n = t.size(); i < n; i++) {
                 if (buffer.remaining() < 4) flush();

@@ -13,7 +13,8 @@ public sealed interface TensorFile extends AutoCloseable permits Safetensors, To
     /** The tensor names, in the file's order. */
     Set<String> names();
 
-    /** The named tensor, without copying; fails naming the file and tensor when its dtype is not F32, F16 or BF16. */
+    /** The named tensor, without copying; fails naming the file and tensor when its dtype is not F32, F16 or BF16
+     * (or, in safetensors, the I8 of Q8_0 quants). */
     Tensor tensor(String name);
 
     /** Unmaps the file; its tensors must not be used afterwards. */

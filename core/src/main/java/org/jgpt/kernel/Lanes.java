@@ -42,6 +42,7 @@ final class Lanes {
             case F32 -> FloatVector.fromMemorySegment(FLOATS, data, i * 4, LE);
             case BF16 -> bf16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE));
             case F16 -> f16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE));
+            case I8 -> throw quants();
         };
     }
 
@@ -51,7 +52,12 @@ final class Lanes {
             case F32 -> FloatVector.fromMemorySegment(FLOATS, data, i * 4, LE, FLOATS.indexInRange(0, count));
             case BF16 -> bf16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE, SHORTS.indexInRange(0, count)));
             case F16 -> f16(ShortVector.fromMemorySegment(SHORTS, data, i * 2, LE, SHORTS.indexInRange(0, count)));
+            case I8 -> throw quants();
         };
+    }
+
+    private static IllegalArgumentException quants() {
+        return new IllegalArgumentException("I8 tensors are Q8_0 quants without their scales: read them through Q8Matrix");
     }
 
     /** BF16 is the top half of an F32: widen and shift into place. */

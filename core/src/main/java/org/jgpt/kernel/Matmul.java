@@ -79,6 +79,16 @@ public final class Matmul {
      */
     public static void forward(float[] out, float[] in, WeightMatrix weight, float[] bias, int rows) {
         int inDim = weight.inDim(), outDim = weight.outDim();
+        Q8Matrix q8 = weight.quantized();
+        if (q8 != null) {
+            if (rows <= MATVEC_MAX_ROWS) {
+                q8.matvec(out, in, bias, rows);
+                return;
+            }
+            startFromBias(out, bias, rows, outDim);
+            gemm(out, in, false, (packed, k0, kc, p0, p1) -> q8.packPanels(packed, k0, kc, p0, p1, KC, NB), rows, inDim, outDim);
+            return;
+        }
         if (!weight.packed()) {
             if (!weight.transposed()) {
                 forward(out, in, weight.tensor(), bias, rows, inDim, outDim);

@@ -53,12 +53,13 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return Math.toIntExact(shape[i]);
     }
 
-    /** Element {@code i} of the flattened tensor, widened to float. */
+    /** Element {@code i} of the flattened tensor, widened to float (for I8, the integer itself). */
     public float get(long i) {
         return switch (dtype) {
             case F32 -> data.get(F32, i * 4);
             case F16 -> Float.float16ToFloat(data.get(I16, i * 2));
             case BF16 -> Float.intBitsToFloat(data.get(I16, i * 2) << 16);
+            case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
         };
     }
 
@@ -68,6 +69,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
      * where a vector loop over a mapped segment runs interpreted for its first second, longer than a load takes.
      */
     public long firstNonFinite() {
+        if (dtype == DType.I8) return -1; // integers are always finite
         long n = size();
         int[] words = dtype == DType.F32 ? new int[CHECK_CHUNK] : null;
         short[] halves = dtype == DType.F32 ? null : new short[CHECK_CHUNK];

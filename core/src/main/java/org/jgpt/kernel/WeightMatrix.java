@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * GPT-2 124M here) and buys F32 decoding a few percent of the bandwidth roofline, prefill a few percent of speed.
  *
  * <p>F16 and BF16 weights stay where they are (memory-mapped), so that large half-precision checkpoints load without
- * a copy; their decoding is not bound by bandwidth alone anyway.
+ * a copy; their decoding is not bound by bandwidth alone anyway. A {@link Q8Matrix} is read by its own kernels.
  */
 public final class WeightMatrix {
     /** Columns of a panel: the GEMM's panel width, two vectors. */
@@ -33,14 +33,23 @@ public final class WeightMatrix {
     private final boolean transposed;
     /** F32 panels, or null. */
     private final MemorySegment panels;
+    /** Q8_0 blocks, or null. */
+    private final Q8Matrix quantized;
 
-    private WeightMatrix(String name, int inDim, int outDim, Tensor tensor, boolean transposed, MemorySegment panels) {
+    private WeightMatrix(String name, int inDim, int outDim, Tensor tensor, boolean transposed, MemorySegment panels,
+                         Q8Matrix quantized) {
         this.name = name;
         this.inDim = inDim;
         this.outDim = outDim;
         this.tensor = tensor;
         this.transposed = transposed;
         this.panels = panels;
+        this.quantized = quantized;
+    }
+
+    /** A Q8_0 weight. */
+    public static WeightMatrix of(Q8Matrix weight) {
+        return new WeightMatrix(weight.name(), weight.inDim(), weight.outDim(), null, false, null, weight);
     }
 
     /** A {@code [inDim, outDim]} weight, the layout of GPT-2's Conv1D. */
@@ -57,11 +66,11 @@ public final class WeightMatrix {
         if (weight.rank() != 2) throw new IllegalArgumentException("tensor " + weight + " is not a matrix");
         int inDim = weight.dim(transposed ? 1 : 0), outDim = weight.dim(transposed ? 0 : 1);
         if (weight.dtype() != DType.F32) {
-            return new WeightMatrix(weight.name(), inDim, outDim, weight, transposed, null);
+            return new WeightMatrix(weight.name(), inDim, outDim, weight, transposed, null, null);
         }
         MemorySegment panels = pack(weight, transposed, inDim, outDim);
         if (weight.data().isMapped()) weight.data().unload();
-        return new WeightMatrix(weight.name(), inDim, outDim, null, false, panels);
+        return new WeightMatrix(weight.name(), inDim, outDim, null, false, panels, null);
     }
 
     /** The F32 weight's panels, each {@code inDim} rows of {@value #PANEL} floats. */
@@ -115,6 +124,11 @@ public final class WeightMatrix {
         return panels != null;
     }
 
+    /** The Q8_0 weight, or null. */
+    Q8Matrix quantized() {
+        return quantized;
+    }
+
     int panelCount() {
         return (outDim + PANEL - 1) / PANEL;
     }
@@ -126,6 +140,7 @@ public final class WeightMatrix {
 
     @Override
     public String toString() {
+        if (quantized != null) return quantized.toString();
         return name + " [" + inDim + " -> " + outDim + "]" + (packed() ? " F32 panels" : " " + tensor.dtype());
     }
 }

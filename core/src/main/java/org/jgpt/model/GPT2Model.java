@@ -7,6 +7,7 @@ import org.jgpt.kernel.Attention;
 import org.jgpt.kernel.Embedding;
 import org.jgpt.kernel.Matmul;
 import org.jgpt.kernel.Norms;
+import org.jgpt.kernel.Q8Matrix;
 import org.jgpt.kernel.Tensor;
 import org.jgpt.kernel.WeightMatrix;
 
@@ -23,6 +24,8 @@ public final class GPT2Model {
     private final GPT2Weights weights;
     private final Layer[] layers;
     private final WeightMatrix lmHead;
+    /** The Q8_0 token embedding, or null when {@code weights.wte()} holds it. */
+    private final Q8Matrix wteQ8;
     private final float[] lnFGain;
     private final float[] lnFBias;
 
@@ -35,7 +38,7 @@ public final class GPT2Model {
 
     /**
      * The small per-layer vectors as float arrays (read once at load); the matrices as the matmuls read them (F32 in
-     * panels, half precision where the weights are).
+     * panels, half precision where the weights are, Q8_0 blocks when quantized).
      */
     private record Layer(WeightMatrix attn, WeightMatrix attnProj, WeightMatrix fc, WeightMatrix fcProj,
                          float[] ln1Gain, float[] ln1Bias, float[] attnBias, float[] attnProjBias,
@@ -56,27 +59,48 @@ public final class GPT2Model {
         }
         int c = config.nEmbd();
         int inner = config.innerDim();
-        checkShape(weights.wte(), config.vocabSize(), c);
+        this.wteQ8 = weights.quantizedWte();
+        if (wteQ8 != null) checkShape(wteQ8, c, config.vocabSize());
+        else checkShape(weights.wte(), config.vocabSize(), c);
         checkShape(weights.wpe(), config.nPositions(), c);
-        checkShape(weights.lmHead(), config.vocabSize(), c);
         this.layers = new Layer[config.nLayer()];
         for (int l = 0; l < layers.length; l++) {
             LayerWeights w = layerWeights.get(l);
-            checkShape(w.attnWeight(), c, 3 * c);
-            checkShape(w.attnProjWeight(), c, c);
-            checkShape(w.fcWeight(), c, inner);
-            checkShape(w.fcProjWeight(), inner, c);
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(config.headDim())) : 1f;
             if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
-            layers[l] = new Layer(WeightMatrix.of(w.attnWeight()), WeightMatrix.of(w.attnProjWeight()),
-                    WeightMatrix.of(w.fcWeight()), WeightMatrix.of(w.fcProjWeight()), vector(w.ln1Weight(), c),
-                    vector(w.ln1Bias(), c), vector(w.attnBias(), 3 * c), vector(w.attnProjBias(), c),
-                    vector(w.ln2Weight(), c), vector(w.ln2Bias(), c), vector(w.fcBias(), inner),
-                    vector(w.fcProjBias(), c), scale);
+            layers[l] = new Layer(matrix(w.attnWeight(), l, 0, c, 3 * c), matrix(w.attnProjWeight(), l, 1, c, c),
+                    matrix(w.fcWeight(), l, 2, c, inner), matrix(w.fcProjWeight(), l, 3, inner, c),
+                    vector(w.ln1Weight(), c), vector(w.ln1Bias(), c), vector(w.attnBias(), 3 * c),
+                    vector(w.attnProjBias(), c), vector(w.ln2Weight(), c), vector(w.ln2Bias(), c),
+                    vector(w.fcBias(), inner), vector(w.fcProjBias(), c), scale);
         }
-        this.lmHead = WeightMatrix.ofTransposed(weights.lmHead());
+        Q8Matrix lmHeadQ8 = weights.quantizedLmHead();
+        if (lmHeadQ8 != null) {
+            checkShape(lmHeadQ8, c, config.vocabSize());
+            this.lmHead = WeightMatrix.of(lmHeadQ8);
+        } else {
+            checkShape(weights.lmHead(), config.vocabSize(), c);
+            this.lmHead = WeightMatrix.ofTransposed(weights.lmHead());
+        }
         this.lnFGain = config.postLayerNorm() ? null : vector(weights.lnFWeight(), c);
         this.lnFBias = config.postLayerNorm() ? null : vector(weights.lnFBias(), c);
+    }
+
+    /** Layer {@code l}'s matrix {@code m} (see {@link GPT2Weights#layerMatrix}), {@code [in, out]}: Q8_0 or the tensor. */
+    private WeightMatrix matrix(Tensor tensor, int l, int m, int in, int out) {
+        Q8Matrix q = weights.quantized().get(GPT2Weights.layerMatrix(l, m));
+        if (q != null) {
+            checkShape(q, in, out);
+            return WeightMatrix.of(q);
+        }
+        checkShape(tensor, in, out);
+        return WeightMatrix.of(tensor);
+    }
+
+    private static void checkShape(Q8Matrix q, int in, int out) {
+        if (q.inDim() != in || q.outDim() != out) {
+            throw new IllegalArgumentException("matrix " + q + ": expected [" + in + " -> " + out + "]");
+        }
     }
 
     private static void checkShape(Tensor t, int rows, int cols) {
@@ -201,7 +225,8 @@ public final class GPT2Model {
         }
 
         int c = config.nEmbd();
-        Embedding.forward(x, tokenRows, positionRows, weights.wte(), weights.wpe(), rows, c);
+        if (wteQ8 != null) Embedding.forward(x, tokenRows, positionRows, wteQ8, weights.wpe(), rows, c);
+        else Embedding.forward(x, tokenRows, positionRows, weights.wte(), weights.wpe(), rows, c);
         for (int l = 0; l < layers.length; l++) {
             block(l, tokens, caches, rows);
             requireFinite(x, rows * c, "layer " + l + " (h." + l + ")");

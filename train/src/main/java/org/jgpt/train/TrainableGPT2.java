@@ -109,6 +109,10 @@ public final class TrainableGPT2 {
         if (!weights.config().equals(config)) {
             throw new IllegalArgumentException("checkpoint config " + weights.config() + " differs from " + config);
         }
+        if (!weights.quantized().isEmpty()) {
+            throw new IllegalArgumentException("the checkpoint holds Q8_0 weights (jgpt quantize), which are for inference:"
+                    + " training and fine-tuning start from its F32, F16 or BF16 original");
+        }
         wte.copyFrom(weights.wte());
         wpe.copyFrom(weights.wpe());
         for (int l = 0; l < blocks.length; l++) blocks[l].load(weights.layers().get(l));
