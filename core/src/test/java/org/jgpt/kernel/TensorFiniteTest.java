@@ -14,7 +14,7 @@ class TensorFiniteTest {
     void theFirstNonFiniteElementIsFoundInEveryDtypeAndPosition() {
         Random random = new Random(1);
         int n = 3 * 37;
-        for (DType dtype : DType.values()) {
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) { // I8 (Q8_0 quants) holds integers
             assertEquals(-1, TestTensors.weight(dtype, TestTensors.random(random, n), 3, 37).tensor().firstNonFinite(),
                     dtype + " finite");
             for (int at : new int[] {0, 1, 15, 16, 63, 64, n - 1}) {
