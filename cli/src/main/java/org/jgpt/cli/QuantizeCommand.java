@@ -19,6 +19,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
+        header = "Save a GPT with 8-bit weights (Q8_0), a quarter of F32's size.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  jgpt quantize --model models/demo --out demo-q8",
+                "  jgpt quantize --model gpt2-medium --out gpt2-medium-q8"},
         description = "Saves a GPT with its weight matrices and token embedding in Q8_0 (llama.cpp's 8-bit blocks: 32"
                 + " int8 values and one F16 scale), so that it loads without the F32 file; generate, score, eval, serve"
                 + " and bench recognise the folder. LayerNorms, biases and the position embedding stay as stored; the"
