@@ -92,6 +92,31 @@ class EncoderCommandsTest {
     }
 
     @Test
+    void activationsThatOverflowAreAnErrorNamingTheLayer() throws Exception {
+        Path huge = Files.createDirectories(dir.resolve("overflowing-encoder"));
+        try (var files = Files.list(encoder)) {
+            for (Path f : files.toList()) Files.copy(f, huge.resolve(f.getFileName()));
+        }
+        Path weights = huge.resolve("model.safetensors");
+        String name = "roberta.encoder.layer.0.output.dense.weight";
+        long begin;
+        long count;
+        try (Safetensors st = Safetensors.open(weights)) {
+            begin = st.entry(name).begin();
+            count = st.tensor(name).size();
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(weights.toFile(), "rw")) {
+            long headerLength = Long.reverseBytes(raf.readLong());
+            raf.seek(8 + headerLength + begin);
+            for (long i = 0; i < count; i++) raf.writeInt(Integer.reverseBytes(Float.floatToRawIntBits(3e38f))); // finite, but sums overflow
+        }
+        CliRun run = CliRun.of("fill-mask", "--model", huge.toString(), "The <mask> whale");
+        assertEquals(1, run.exitCode(), run.err());
+        assertEquals("", run.out());
+        assertTrue(run.err().contains("went NaN or infinite in layer 0"), run.err());
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void printsThePipelinesJsonBestFirst() {
         CliRun run = CliRun.of("fill-mask", "--model", encoder.toString(), "--json", "--top-k", "3", "The <mask> whale");
