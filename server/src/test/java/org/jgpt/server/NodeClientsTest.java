@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
  * playground ({@code src/test/node/playground.test.mjs}), each run with {@code node --test}. {@code .ci/run} installs
  * Node, Chromium and the Node packages; here a missing {@code node_modules} is installed with {@code npm ci}, and a
  * test is skipped, saying why, only when Node or Chromium is not on the machine or the packages cannot be had.
+ * A second server embeds (as a sentence encoder's does, here with a fixed function of the text) for the SDK's
+ * {@code embeddings.create}, which asks for base64 by default ({@code src/test/node/embeddings.test.mjs}).
  */
 class NodeClientsTest {
     private static final GPT2Config CONFIG = new GPT2Config(50257, 256, 64, 2, 2, 256, 1e-5f, "gelu_new", true, false,
@@ -36,23 +38,38 @@ class NodeClientsTest {
     private static final String ORIGIN = "http://playground.test";
     private static GPT2Weights weights;
     private static Server server;
+    private static Server embeddings;
 
     @BeforeAll
     static void start() throws IOException {
         weights = GPT2Weights.random(CONFIG, 13, DType.F32);
         server = Server.start(new GPT2Model(weights), GPT2Tokenizer.gpt2(), "tiny", new InetSocketAddress("127.0.0.1", 0),
                 Server.Options.defaults().withApiKey(API_KEY).withCorsOrigins(List.of(ORIGIN)).withAccessLog(null));
+        embeddings = Server.startEmbeddings(texts -> texts.stream().map(NodeClientsTest::embedding).toList(),
+                "sentences", new InetSocketAddress("127.0.0.1", 0), Server.Options.defaults().withAccessLog(null));
+    }
+
+    /** Three numbers from the text (not of unit length: the server normalises), and its length + 2 tokens. */
+    private static Embedder.Embedding embedding(String text) {
+        float[] v = {text.length() + 1, text.chars().filter(c -> c == 'a').count(), -3};
+        return new Embedder.Embedding(v, text.length() + 2);
     }
 
     @AfterAll
     static void stop() throws Exception {
         server.close();
+        embeddings.close();
         weights.close();
     }
 
     @Test
     void theOpenAiNodeSdk() throws Exception {
         runNodeTest("openai.test.mjs", Map.of());
+    }
+
+    @Test
+    void theOpenAiNodeSdkEmbeds() throws Exception {
+        runNodeTest("embeddings.test.mjs", Map.of("JGPT_EMBEDDINGS_URL", "http://127.0.0.1:" + embeddings.port() + "/v1"));
     }
 
     @Test
