@@ -227,8 +227,7 @@ public final class Matmul {
     /**
      * The row-major {@code [cols, rows]} transpose of the row-major {@code [rows, cols]} array {@code a}, into the
      * calling thread's scratch. It goes in 16 × 16 blocks: a column-at-a-time copy writes rows of t that lie a
-     * multiple of 4 KiB apart, which share one set of L1 and evict each other (a tenth of an ELECTRA-small training
-     * step went there).
+     * multiple of 4 KiB apart, which share one set of L1 and evict each other (bench/README.md, "Encoder training").
      */
     private static float[] transpose(float[] a, int rows, int cols) {
         float[] t = TRANSPOSED.get();
