@@ -171,4 +171,12 @@ public record ElectraConfig(
         if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
         throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
     }
+
+    /** The shape in words, for logs and run headers. */
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "ELECTRA, %d layers × %d wide, %d heads, feed-forward %d, embeddings %d wide,"
+                + " %d positions, vocabulary %,d", numLayers, hiddenSize, numHeads, intermediateSize, embeddingSize,
+                maxPositionEmbeddings, vocabSize);
+    }
 }

@@ -144,4 +144,12 @@ public record EncoderConfig(
         if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
         throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
     }
+
+    /** The shape in words, for logs and run headers. */
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "RoBERTa encoder, %d layers × %d wide, %d heads, feed-forward %d, %d positions,"
+                + " vocabulary %,d, %d token type%s", numLayers, hiddenSize, numHeads, intermediateSize,
+                maxPositionEmbeddings, vocabSize, typeVocabSize, typeVocabSize == 1 ? "" : "s");
+    }
 }

@@ -226,4 +226,11 @@ public record GPT2Config(
         if (m.get(key) instanceof String s) return s;
         throw new IllegalArgumentException(key + " must be a string, not " + m.get(key));
     }
+
+    /** The shape in words, for logs and run headers. */
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "%s, %d layers × %d wide, %d heads, feed-forward %d, context %d, vocabulary %,d",
+                postLayerNorm() ? "GPT-1" : "GPT-2", nLayer, nEmbd, nHead, innerDim, nPositions, vocabSize);
+    }
 }
