@@ -116,7 +116,8 @@ public record GPT2Config(
         Object modelType = m.get("model_type");
         if (GPT1.equals(modelType)) return gpt1FromJson(m);
         if (modelType != null && !modelType.equals(GPT2)) {
-            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (jgpt runs gpt2 and openai-gpt)");
+            throw new IllegalArgumentException("model_type '" + modelType + "' is not a GPT: this needs gpt2 or openai-gpt"
+                    + " ('jgpt info --model DIR' tells what a folder holds)");
         }
         String activation = string(m, "activation_function", "gelu_new");
         if (!ACTIVATIONS.contains(activation)) {
