@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ./jgpt spark --version >/dev/null   # builds the spark module when its sources changed
 opens=""
 for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
-         java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+         java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.util.calendar; do
   opens="$opens --add-opens=java.base/$p=ALL-UNNAMED"
 done
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}

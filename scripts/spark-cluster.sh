@@ -23,7 +23,7 @@ app="$root/spark/target/jgpt-spark-app.jar"
 opens=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
        -Dio.netty.tryReflectionSetAccessible=true)
 for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
-         java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+         java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.util.calendar; do
   opens+=(--add-opens=java.base/$p=ALL-UNNAMED)
 done
 
