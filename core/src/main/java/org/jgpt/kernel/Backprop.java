@@ -242,6 +242,84 @@ public final class Backprop {
     }
 
     /**
+     * {@link #weightedRowSum} for {@code rows} (at most four) rows of output at once, row r at {@code outOffset + r ·
+     * outStride} with its weights from {@code wOffset + r · wRowStride}: a small GEMM whose every load of x serves
+     * four rows, sixteen sums in registers.
+     */
+    private static void weightedRowSums(float[] out, int outOffset, int outStride, int rows, float[] w, int wOffset,
+                                        int wRowStride, int wStride, float[] x, int xOffset, int xStride, int count,
+                                        int n) {
+        if (rows < 4) {
+            for (int r = 0; r < rows; r++) {
+                weightedRowSum(out, outOffset + r * outStride, w, wOffset + r * wRowStride, wStride, x, xOffset,
+                        xStride, count, n);
+            }
+            return;
+        }
+        int o0 = outOffset, o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00,
+                    s13 = s00, s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+            for (int i = 0, wi = wOffset, xi = xOffset + j; i < count; i++, wi += wStride, xi += xStride) {
+                FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + L);
+                FloatVector x2 = FloatVector.fromArray(F, x, xi + 2 * L), x3 = FloatVector.fromArray(F, x, xi + 3 * L);
+                FloatVector a = FloatVector.broadcast(F, w[wi]);
+                s00 = a.fma(x0, s00);
+                s01 = a.fma(x1, s01);
+                s02 = a.fma(x2, s02);
+                s03 = a.fma(x3, s03);
+                a = FloatVector.broadcast(F, w[wi + wRowStride]);
+                s10 = a.fma(x0, s10);
+                s11 = a.fma(x1, s11);
+                s12 = a.fma(x2, s12);
+                s13 = a.fma(x3, s13);
+                a = FloatVector.broadcast(F, w[wi + 2 * wRowStride]);
+                s20 = a.fma(x0, s20);
+                s21 = a.fma(x1, s21);
+                s22 = a.fma(x2, s22);
+                s23 = a.fma(x3, s23);
+                a = FloatVector.broadcast(F, w[wi + 3 * wRowStride]);
+                s30 = a.fma(x0, s30);
+                s31 = a.fma(x1, s31);
+                s32 = a.fma(x2, s32);
+                s33 = a.fma(x3, s33);
+            }
+            s00.intoArray(out, o0 + j);
+            s01.intoArray(out, o0 + j + L);
+            s02.intoArray(out, o0 + j + 2 * L);
+            s03.intoArray(out, o0 + j + 3 * L);
+            s10.intoArray(out, o1 + j);
+            s11.intoArray(out, o1 + j + L);
+            s12.intoArray(out, o1 + j + 2 * L);
+            s13.intoArray(out, o1 + j + 3 * L);
+            s20.intoArray(out, o2 + j);
+            s21.intoArray(out, o2 + j + L);
+            s22.intoArray(out, o2 + j + 2 * L);
+            s23.intoArray(out, o2 + j + 3 * L);
+            s30.intoArray(out, o3 + j);
+            s31.intoArray(out, o3 + j + L);
+            s32.intoArray(out, o3 + j + 2 * L);
+            s33.intoArray(out, o3 + j + 3 * L);
+        }
+        for (; j < n; j += L) {
+            VectorMask<Float> lanes = F.indexInRange(j, n);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0, wi = wOffset, xi = xOffset + j; i < count; i++, wi += wStride, xi += xStride) {
+                FloatVector xv = FloatVector.fromArray(F, x, xi, lanes);
+                s0 = FloatVector.broadcast(F, w[wi]).fma(xv, s0);
+                s1 = FloatVector.broadcast(F, w[wi + wRowStride]).fma(xv, s1);
+                s2 = FloatVector.broadcast(F, w[wi + 2 * wRowStride]).fma(xv, s2);
+                s3 = FloatVector.broadcast(F, w[wi + 3 * wRowStride]).fma(xv, s3);
+            }
+            s0.intoArray(out, o0 + j, lanes);
+            s1.intoArray(out, o1 + j, lanes);
+            s2.intoArray(out, o2 + j, lanes);
+            s3.intoArray(out, o3 + j, lanes);
+        }
+    }
+
+    /**
      * Attention over packed {@code qkv} ([R, 3C]: q, k, v): causal when {@code keyLengths} is null, else every
      * position of sequence b sees keys 0..keyLengths[b]-1 (the rest is right padding). Keeps the softmax
      * probabilities in {@code att} ([batch, nHead, T, T], row t holds the visible positions, zero after them) for the
@@ -257,23 +335,29 @@ public final class Backprop {
             int h = task % nHead;
             float[][] s = headScratch(seqLen, headDim);
             gatherHead(s, qkv, b, h, seqLen, dim, headDim);
-            float[] q = s[0], v = s[2], kT = s[3], kept = s[8];
+            float[] q = s[0], v = s[2], kT = s[3], kept = s[11];
+            int headBase = (b * nHead + h) * seqLen * seqLen;
+            // the probabilities as they weight V: p, or p through the dropout mask
+            float[] weights = dropout == null ? att : kept;
+            int weightsBase = dropout == null ? headBase : 0;
             for (int i = 0; i < seqLen * headDim; i++) q[i] *= scale;
-            for (int t = 0; t < seqLen; t++) {
-                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int visible = keyLengths == null ? t + 1 : keyLengths[b];
-                weightedRowSum(att, attBase, q, t * headDim, 1, kT, 0, seqLen, headDim, visible);
-                java.util.Arrays.fill(att, attBase + visible, attBase + seqLen, 0f);
-                Activations.softmax(att, attBase, visible);
-                float[] weights = att;
-                int weightsOffset = attBase;
-                if (dropout != null) {
-                    for (int u = 0; u < visible; u++) kept[u] = att[attBase + u] * dropout[attBase + u];
-                    weights = kept;
-                    weightsOffset = 0;
+            // four query rows at a time, over the keys the last of them sees (the others' extra scores are cleared)
+            for (int t0 = 0; t0 < seqLen; t0 += 4) {
+                int rows = Math.min(4, seqLen - t0);
+                int seen = keyLengths == null ? t0 + rows : keyLengths[b];
+                weightedRowSums(att, headBase + t0 * seqLen, seqLen, rows, q, t0 * headDim, headDim, 1, kT, 0, seqLen,
+                        headDim, seen);
+                for (int t = t0; t < t0 + rows; t++) {
+                    int row = headBase + t * seqLen;
+                    int visible = keyLengths == null ? t + 1 : keyLengths[b];
+                    java.util.Arrays.fill(att, row + visible, row + seqLen, 0f);
+                    Activations.softmax(att, row, visible);
+                    if (dropout != null) {
+                        for (int u = 0; u < seen; u++) kept[t * seqLen + u] = att[row + u] * dropout[row + u];
+                    }
                 }
-                weightedRowSum(out, (b * seqLen + t) * dim + h * headDim, weights, weightsOffset, 1, v, 0, headDim,
-                        visible, headDim);
+                weightedRowSums(out, (b * seqLen + t0) * dim + h * headDim, dim, rows, weights,
+                        weightsBase + t0 * seqLen, seqLen, 1, v, 0, headDim, seen, headDim);
             }
         });
     }
@@ -302,31 +386,38 @@ public final class Backprop {
                 weights = kept;
                 weightsBase = 0;
             }
-            for (int t = 0; t < seqLen; t++) {
-                int row = t * seqLen;
-                int visible = causal ? t + 1 : keyLengths[b];
-                // dP[t, u] = dOut[t] · v[u], through the dropout mask
-                weightedRowSum(dScores, row, dOutHead, t * headDim, 1, vT, 0, seqLen, headDim, visible);
-                if (dropout != null) {
-                    for (int u = 0; u < visible; u++) dScores[row + u] *= dropout[headBase + row + u];
+            for (int t0 = 0; t0 < seqLen; t0 += 4) {
+                int rows = Math.min(4, seqLen - t0);
+                int seen = causal ? t0 + rows : keyLengths[b];
+                // dP[t, u] = dOut[t] · v[u], four query rows at a time
+                weightedRowSums(dScores, t0 * seqLen, seqLen, rows, dOutHead, t0 * headDim, headDim, 1, vT, 0, seqLen,
+                        headDim, seen);
+                for (int t = t0; t < t0 + rows; t++) {
+                    int row = t * seqLen;
+                    int visible = causal ? t + 1 : keyLengths[b];
+                    if (dropout != null) { // through the dropout mask
+                        for (int u = 0; u < visible; u++) dScores[row + u] *= dropout[headBase + row + u];
+                    }
+                    // softmax backward: dS[u] = p[u] (dP[u] - sum_w p[w] dP[w]), then the scale
+                    float weighted = 0f;
+                    for (int u = 0; u < visible; u++) weighted += att[headBase + row + u] * dScores[row + u];
+                    for (int u = 0; u < visible; u++) {
+                        dScores[row + u] = att[headBase + row + u] * (dScores[row + u] - weighted) * scale;
+                    }
+                    java.util.Arrays.fill(dScores, row + visible, row + seqLen, 0f);
                 }
-                // softmax backward: dS[u] = p[u] (dP[u] - sum_w p[w] dP[w]), then the scale
-                float weighted = 0f;
-                for (int u = 0; u < visible; u++) weighted += att[headBase + row + u] * dScores[row + u];
-                for (int u = 0; u < visible; u++) {
-                    dScores[row + u] = att[headBase + row + u] * (dScores[row + u] - weighted) * scale;
-                }
-                java.util.Arrays.fill(dScores, row + visible, row + seqLen, 0f);
-                weightedRowSum(dq, t * headDim, dScores, row, 1, k, 0, headDim, visible, headDim);
+                weightedRowSums(dq, t0 * headDim, headDim, rows, dScores, t0 * seqLen, seqLen, 1, k, 0, headDim, seen,
+                        headDim);
             }
-            // key u is seen by queries u.. (causal) or by every query; a padding key by none
-            for (int u = 0; u < seqLen; u++) {
-                int from = causal ? u : 0;
-                int seenBy = causal || u < keyLengths[b] ? seqLen - from : 0;
-                weightedRowSum(dv, u * headDim, weights, weightsBase + from * seqLen + u, seqLen, dOutHead,
-                        from * headDim, headDim, seenBy, headDim);
-                weightedRowSum(dk, u * headDim, dScores, from * seqLen + u, seqLen, q, from * headDim, headDim,
-                        seenBy, headDim);
+            // key u is seen by queries u.. (causal) or by every query (a padding key's weights are all zero); four
+            // keys at a time, from the queries the first of them is seen by
+            for (int u0 = 0; u0 < seqLen; u0 += 4) {
+                int rows = Math.min(4, seqLen - u0);
+                int from = causal ? u0 : 0;
+                weightedRowSums(dv, u0 * headDim, headDim, rows, weights, weightsBase + from * seqLen + u0, 1, seqLen,
+                        dOutHead, from * headDim, headDim, seqLen - from, headDim);
+                weightedRowSums(dk, u0 * headDim, headDim, rows, dScores, from * seqLen + u0, 1, seqLen, q,
+                        from * headDim, headDim, seqLen - from, headDim);
             }
             for (int t = 0; t < seqLen; t++) {
                 int base = (b * seqLen + t) * 3 * dim + h * headDim;
