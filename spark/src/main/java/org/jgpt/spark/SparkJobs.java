@@ -4,12 +4,12 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -34,13 +34,25 @@ import scala.Tuple2;
 public final class SparkJobs {
     /** Default size of a {@code .jsonl} byte range. */
     public static final long SPLIT_BYTES = 64L << 20;
+    /**
+     * Inputs up to this size bring their results (tokens, the kept documents) to the driver in one job, well under
+     * Spark's 1 GB {@code spark.driver.maxResultSize}; bigger inputs stream them a partition at a time.
+     */
+    public static final long COLLECT_BYTES = 256L << 20;
 
     private final JavaSparkContext spark;
     private final long splitBytes;
+    private final long collectBytes;
 
     public SparkJobs(JavaSparkContext spark, long splitBytes) {
+        this(spark, splitBytes, COLLECT_BYTES);
+    }
+
+    /** @param collectBytes the input size up to which results come back in one job ({@link #COLLECT_BYTES}) */
+    SparkJobs(JavaSparkContext spark, long splitBytes, long collectBytes) {
         this.spark = spark;
         this.splitBytes = splitBytes;
+        this.collectBytes = collectBytes;
     }
 
     /** A Spark context for the master URL ({@code local[*]}, {@code spark://host:7077}, ...), quiet on the console. */
@@ -64,40 +76,94 @@ public final class SparkJobs {
         return spark.parallelize(runs, runs.size());
     }
 
-    /** {@code jgpt prepare}: the same shards and manifest, tokenized in parallel, written by the driver in order. */
+    /**
+     * {@code jgpt prepare}: the same shards and manifest, tokenized in parallel, written by the driver in order. Each
+     * task returns its partition's tokens as one compact block; inputs up to {@link #COLLECT_BYTES} come back in one
+     * job, bigger ones are cached on the executors, counted, and streamed to the driver a partition at a time.
+     */
     public CorpusPreparer.Summary prepare(List<Path> inputs, Path out, Path model, double valFraction, int shardTokens)
             throws IOException {
         ShippedTokenizer shipped = ShippedTokenizer.of(model);
         GPT2Tokenizer tokenizer = shipped.tokenizer();
         CorpusPreparer.checkSettings(out, tokenizer, valFraction, shardTokens);
         List<FileSplit> splits = FileSplit.of(CorpusPreparer.inputFiles(inputs), splitBytes, CorpusPreparer::isJsonl);
-        JavaRDD<TokenizedDocument> documents = distribute(splits).flatMap(run -> {
-            GPT2Tokenizer local = shipped.tokenizer();
-            List<TokenizedDocument> tokenized = new ArrayList<>();
-            for (FileSplit split : run) {
-                for (CorpusPreparer.Document doc : CorpusPreparer.documents(split.toPath(), split.start(), split.end())) {
-                    tokenized.add(new TokenizedDocument(doc.tokens(local), doc.bytes()));
-                }
-            }
-            return tokenized.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        JavaRDD<TokenBlock> blocks = distribute(splits).map(run -> TokenBlock.of(run, shipped.tokenizer()));
+        if (fitsOnDriver(splits)) {
+            List<TokenBlock> collected = blocks.collect();
+            long count = 0;
+            for (TokenBlock block : collected) count += block.documents();
+            return writeShards(collected.iterator(), count, out, tokenizer, valFraction, shardTokens, inputs);
+        }
+        blocks.persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            long count = documents.count();
-            if (count == 0) throw new IOException("no documents found in " + inputs);
-            try (CorpusPreparer.Output output = new CorpusPreparer.Output(out, tokenizer, valFraction, shardTokens, Math.toIntExact(count))) {
-                Iterator<TokenizedDocument> inOrder = documents.toLocalIterator();
-                while (inOrder.hasNext()) {
-                    TokenizedDocument doc = inOrder.next();
-                    output.add(doc.tokens(), doc.bytes());
-                }
-                return output.finish();
-            }
+            long count = blocks.map(TokenBlock::documents).fold(0, Integer::sum);
+            return writeShards(blocks.toLocalIterator(), count, out, tokenizer, valFraction, shardTokens, inputs);
         } finally {
-            documents.unpersist(false);
+            blocks.unpersist(false);
         }
     }
 
-    record TokenizedDocument(int[] tokens, long bytes) implements Serializable {}
+    /** Whether the inputs are small enough for a job's results to come back to the driver at once. */
+    private boolean fitsOnDriver(List<FileSplit> splits) {
+        long total = 0;
+        for (FileSplit s : splits) total += s.bytes();
+        return total <= collectBytes;
+    }
+
+    private static CorpusPreparer.Summary writeShards(Iterator<TokenBlock> blocks, long count, Path out, GPT2Tokenizer tokenizer,
+                                                      double valFraction, int shardTokens, List<Path> inputs) throws IOException {
+        if (count == 0) throw new IOException("no documents found in " + inputs);
+        try (CorpusPreparer.Output output = new CorpusPreparer.Output(out, tokenizer, valFraction, shardTokens, Math.toIntExact(count))) {
+            while (blocks.hasNext()) {
+                TokenBlock block = blocks.next();
+                int at = 0;
+                for (int d = 0; d < block.documents(); d++) {
+                    int[] tokens = new int[block.tokenCounts()[d]];
+                    for (int i = 0; i < tokens.length; i++, at += 2) tokens[i] = (block.tokens()[at] & 0xff) | (block.tokens()[at + 1] & 0xff) << 8;
+                    output.add(tokens, block.documentBytes()[d]);
+                }
+            }
+            return output.finish();
+        }
+    }
+
+    /**
+     * A partition's documents tokenized: each one's token count and input bytes, and all their tokens as
+     * little-endian uint16 (the shards' own width; {@code checkSettings} refuses larger vocabularies), which travel
+     * to the driver as one byte array instead of an object per document.
+     */
+    record TokenBlock(int[] tokenCounts, long[] documentBytes, byte[] tokens) implements Serializable {
+        int documents() {
+            return tokenCounts.length;
+        }
+
+        static TokenBlock of(List<FileSplit> run, GPT2Tokenizer tokenizer) throws IOException {
+            List<int[]> documents = new ArrayList<>();
+            List<Long> bytes = new ArrayList<>();
+            int total = 0;
+            for (FileSplit split : run) {
+                for (CorpusPreparer.Document doc : CorpusPreparer.documents(split.toPath(), split.start(), split.end())) {
+                    int[] tokens = doc.tokens(tokenizer);
+                    documents.add(tokens);
+                    bytes.add(doc.bytes());
+                    total = Math.addExact(total, tokens.length);
+                }
+            }
+            int[] tokenCounts = new int[documents.size()];
+            long[] documentBytes = new long[documents.size()];
+            byte[] packed = new byte[Math.multiplyExact(2, total)];
+            int at = 0;
+            for (int d = 0; d < tokenCounts.length; d++) {
+                tokenCounts[d] = documents.get(d).length;
+                documentBytes[d] = bytes.get(d);
+                for (int id : documents.get(d)) {
+                    packed[at++] = (byte) id;
+                    packed[at++] = (byte) (id >>> 8);
+                }
+            }
+            return new TokenBlock(tokenCounts, documentBytes, packed);
+        }
+    }
 
     /** {@code jgpt overlap build}: 8-grams counted, then one filter filled per partition and the filters OR-ed. */
     public Overlap.BuildReport overlapBuild(List<Path> files, double rate, Overlap.Format format) throws IOException {
@@ -155,9 +221,11 @@ public final class SparkJobs {
     }
 
     /**
-     * {@code jgpt build-corpus}: files read and filtered in parallel, exact duplicates by a shuffle of the texts'
-     * hashes, near duplicates by a shuffle of LSH band keys and signatures, then the survivors streamed to the driver
-     * in corpus order and written. The same rules as the single process, so the same output whatever the partitioning.
+     * {@code jgpt build-corpus}: files read and filtered in parallel, then one shuffle that groups the documents by
+     * their exact-duplicate key and by each LSH band key (both travel as small entries: a 32-byte hash, or the MinHash
+     * signature, 1 KB), and the survivors written in corpus order, collected in one job when the inputs are at most
+     * {@link #COLLECT_BYTES}, else streamed a partition at a time. The same rules as the single process, so the same
+     * output whatever the partitioning.
      */
     public CorpusBuilder.Report buildCorpus(List<Path> inputs, Path out, CorpusBuilder.Settings settings) throws IOException {
         CorpusBuilder.checkOutput(out);
@@ -167,40 +235,51 @@ public final class SparkJobs {
             List<CorpusBuilder.FileResult> read = new ArrayList<>();
             for (FileSplit s : run) read.add(CorpusBuilder.readFile(s.toPath(), s.file(), settings));
             return read.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        }).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             CorpusBuilder.Counts counts = results.map(CorpusBuilder.FileResult::counts).fold(CorpusBuilder.Counts.ZERO, CorpusBuilder.Counts::plus);
-            // Narrow steps keep each partition's documents in corpus order, so no sort is needed: only hashes and
+            // Narrow steps keep each partition's documents in corpus order, so no sort is needed: only keys and
             // signatures are shuffled, and the documents they drop are filtered out where they are.
             JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
-            Set<Long> exact = new HashSet<>(documents.mapToPair(d -> new Tuple2<>(CorpusBuilder.exactKey(d.text()), d.order()))
-                    .groupByKey().flatMap(group -> {
-                        List<Long> orders = new ArrayList<>();
-                        group._2().forEach(orders::add);
-                        orders.sort(null);
-                        return orders.subList(1, orders.size()).iterator();
-                    }).collect());
-            Broadcast<Set<Long>> exactDuplicates = spark.broadcast(exact);
-            JavaRDD<CorpusBuilder.Document> unique = documents.filter(d -> !exactDuplicates.value().contains(d.order()));
-
             MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
-            JavaPairRDD<String, MinHash.Signed> bands = unique.flatMapToPair(d -> {
+            List<Dropped> dropped = documents.flatMapToPair(d -> {
+                List<Tuple2<String, MinHash.Signed>> entries = new ArrayList<>();
+                entries.add(new Tuple2<>(CorpusBuilder.exactKey(d.text()), new MinHash.Signed(d.order(), null)));
                 long[] signature = minHash.signature(CorpusBuilder.normalize(d.text()));
                 long[] keys = minHash.bandKeys(signature);
-                List<Tuple2<String, MinHash.Signed>> entries = new ArrayList<>();
                 for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], new MinHash.Signed(d.order(), signature)));
                 return entries.iterator();
-            });
-            Set<Long> near = new HashSet<>(bands.groupByKey().flatMap(bucket -> {
+            }).groupByKey().flatMap(group -> {
                 List<MinHash.Signed> members = new ArrayList<>();
-                bucket._2().forEach(members::add);
-                return members.size() > 1 ? minHash.laterDuplicates(members).iterator() : List.<Long>of().iterator();
-            }).distinct().collect());
-            Broadcast<Set<Long>> nearDuplicates = spark.broadcast(near);
-            JavaRDD<CorpusBuilder.Document> kept = unique.filter(d -> !nearDuplicates.value().contains(d.order()));
-            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), kept.toLocalIterator());
+                group._2().forEach(members::add);
+                List<Dropped> later = new ArrayList<>();
+                if (members.size() < 2) return later.iterator();
+                boolean exactKey = members.get(0).signature() == null;
+                if (exactKey) {
+                    members.sort(Comparator.comparingLong(MinHash.Signed::order));
+                    for (MinHash.Signed m : members.subList(1, members.size())) later.add(new Dropped(m.order(), true));
+                } else {
+                    for (long order : minHash.laterDuplicates(members)) later.add(new Dropped(order, false));
+                }
+                return later.iterator();
+            }).collect();
+            // The near-duplicate pass of the single process sees only the unique documents. An exact duplicate has
+            // its original's signature, so letting it into the buckets marks no other document: the near duplicates
+            // are those marked here less the exact ones.
+            Set<Long> exact = new HashSet<>(), near = new HashSet<>();
+            for (Dropped d : dropped) (d.exact() ? exact : near).add(d.order());
+            near.removeAll(exact);
+            Set<Long> drop = new HashSet<>(exact);
+            drop.addAll(near);
+            Broadcast<Set<Long>> duplicates = spark.broadcast(drop);
+            JavaRDD<CorpusBuilder.Document> kept = documents.filter(d -> !duplicates.value().contains(d.order()));
+            Iterator<CorpusBuilder.Document> inOrder = fitsOnDriver(splits) ? kept.collect().iterator() : kept.toLocalIterator();
+            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), inOrder);
         } finally {
             results.unpersist(false);
         }
     }
+
+    /** A document that a group of the deduplication shuffle drops: an exact duplicate or a near one. */
+    record Dropped(long order, boolean exact) implements Serializable {}
 }
