@@ -2,8 +2,10 @@ package org.jgpt.spark;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -28,8 +30,9 @@ import scala.Tuple2;
  * driver puts their results together in input order, so the outputs are the same files.
  *
  * <p>Work is partitioned by input byte ranges ({@link FileSplit}): runs of consecutive ranges of about equal size,
- * {@link #partitions} of them. What stays on the driver: writing the token shards and the corpus (it streams one
- * partition at a time from the executors' cache), OR-ing the partitions' Bloom filters, and merging check reports.
+ * {@link #partitions} of them. What stays on the driver: writing the token shards and the corpus (collected in one
+ * job up to {@link #COLLECT_BYTES} of input, else streamed one partition at a time from the executors' cache),
+ * OR-ing the partitions' Bloom filters, and merging check reports.
  */
 public final class SparkJobs {
     /** Default size of a {@code .jsonl} byte range. */
@@ -242,24 +245,30 @@ public final class SparkJobs {
             // signatures are shuffled, and the documents they drop are filtered out where they are.
             JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
             MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
+            // An entry's value is a long array, the order and then the signature (none for an exact key): Java
+            // serialization writes it in one piece, where an object with an array inside costs several times more.
             List<Dropped> dropped = documents.flatMapToPair(d -> {
-                List<Tuple2<String, MinHash.Signed>> entries = new ArrayList<>();
-                entries.add(new Tuple2<>(CorpusBuilder.exactKey(d.text()), new MinHash.Signed(d.order(), null)));
+                List<Tuple2<String, long[]>> entries = new ArrayList<>();
+                entries.add(new Tuple2<>(CorpusBuilder.exactKey(d.text()), new long[] {d.order()}));
                 long[] signature = minHash.signature(CorpusBuilder.normalize(d.text()));
                 long[] keys = minHash.bandKeys(signature);
-                for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], new MinHash.Signed(d.order(), signature)));
+                long[] signed = new long[1 + signature.length];
+                signed[0] = d.order();
+                System.arraycopy(signature, 0, signed, 1, signature.length);
+                for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], signed));
                 return entries.iterator();
             }).groupByKey().flatMap(group -> {
-                List<MinHash.Signed> members = new ArrayList<>();
+                List<long[]> members = new ArrayList<>();
                 group._2().forEach(members::add);
                 List<Dropped> later = new ArrayList<>();
                 if (members.size() < 2) return later.iterator();
-                boolean exactKey = members.get(0).signature() == null;
-                if (exactKey) {
-                    members.sort(Comparator.comparingLong(MinHash.Signed::order));
-                    for (MinHash.Signed m : members.subList(1, members.size())) later.add(new Dropped(m.order(), true));
+                if (members.get(0).length == 1) { // an exact key: all but the first in corpus order are duplicates
+                    members.sort(Comparator.comparingLong(m -> m[0]));
+                    for (long[] m : members.subList(1, members.size())) later.add(new Dropped(m[0], true));
                 } else {
-                    for (long order : minHash.laterDuplicates(members)) later.add(new Dropped(order, false));
+                    List<MinHash.Signed> bucket = new ArrayList<>();
+                    for (long[] m : members) bucket.add(new MinHash.Signed(m[0], Arrays.copyOfRange(m, 1, m.length)));
+                    for (long order : minHash.laterDuplicates(bucket)) later.add(new Dropped(order, false));
                 }
                 return later.iterator();
             }).collect();
@@ -272,11 +281,33 @@ public final class SparkJobs {
             Set<Long> drop = new HashSet<>(exact);
             drop.addAll(near);
             Broadcast<Set<Long>> duplicates = spark.broadcast(drop);
-            JavaRDD<CorpusBuilder.Document> kept = documents.filter(d -> !duplicates.value().contains(d.order()));
-            Iterator<CorpusBuilder.Document> inOrder = fitsOnDriver(splits) ? kept.collect().iterator() : kept.toLocalIterator();
-            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), inOrder);
+            JavaRDD<EncodedDocument> kept = documents.filter(d -> !duplicates.value().contains(d.order())).map(EncodedDocument::of);
+            Iterator<EncodedDocument> inOrder = fitsOnDriver(splits) ? kept.collect().iterator() : kept.toLocalIterator();
+            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), new Iterator<>() {
+                public boolean hasNext() {
+                    return inOrder.hasNext();
+                }
+
+                public CorpusBuilder.Document next() {
+                    return inOrder.next().decode();
+                }
+            });
         } finally {
             results.unpersist(false);
+        }
+    }
+
+    /**
+     * A kept document on its way to the driver, its text as UTF-8 bytes: Java serialization writes a String a
+     * character at a time, several times slower than encoding it and copying the bytes.
+     */
+    record EncodedDocument(long order, String url, byte[] text) implements Serializable {
+        static EncodedDocument of(CorpusBuilder.Document d) {
+            return new EncodedDocument(d.order(), d.url(), d.text().getBytes(StandardCharsets.UTF_8));
+        }
+
+        CorpusBuilder.Document decode() {
+            return new CorpusBuilder.Document(order, url, new String(text, StandardCharsets.UTF_8));
         }
     }
 
