@@ -224,11 +224,11 @@ public final class SparkJobs {
     }
 
     /**
-     * {@code jgpt build-corpus}: files read and filtered in parallel, then one shuffle that groups the documents by
-     * their exact-duplicate key and by each LSH band key (both travel as small entries: a 32-byte hash, or the MinHash
-     * signature, 1 KB), and the survivors written in corpus order, collected in one job when the inputs are at most
-     * {@link #COLLECT_BYTES}, else streamed a partition at a time. The same rules as the single process, so the same
-     * output whatever the partitioning.
+     * {@code jgpt build-corpus}: files read and filtered in parallel, each document's exact-duplicate key (a 32-byte
+     * hash) and MinHash signature (1 KB) computed in the tasks, and the survivors written in corpus order. Inputs up to
+     * {@link #COLLECT_BYTES} bring the keys to the driver in one job, and the survivors in another; bigger inputs find
+     * the duplicates by a shuffle and stream the survivors a partition at a time. The same rules as the single
+     * process, so the same output whatever the partitioning.
      */
     public CorpusBuilder.Report buildCorpus(List<Path> inputs, Path out, CorpusBuilder.Settings settings) throws IOException {
         CorpusBuilder.checkOutput(out);
@@ -240,44 +240,32 @@ public final class SparkJobs {
             return read.iterator();
         }).persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            CorpusBuilder.Counts counts = results.map(CorpusBuilder.FileResult::counts).fold(CorpusBuilder.Counts.ZERO, CorpusBuilder.Counts::plus);
-            // Narrow steps keep each partition's documents in corpus order, so no sort is needed: only keys and
-            // signatures are shuffled, and the documents they drop are filtered out where they are.
-            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
             MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
-            // An entry's value is a long array, the order and then the signature (none for an exact key): Java
-            // serialization writes it in one piece, where an object with an array inside costs several times more.
-            List<Dropped> dropped = documents.flatMapToPair(d -> {
-                List<Tuple2<String, long[]>> entries = new ArrayList<>();
-                entries.add(new Tuple2<>(CorpusBuilder.exactKey(d.text()), new long[] {d.order()}));
-                long[] signature = minHash.signature(CorpusBuilder.normalize(d.text()));
-                long[] keys = minHash.bandKeys(signature);
-                long[] signed = new long[1 + signature.length];
-                signed[0] = d.order();
-                System.arraycopy(signature, 0, signed, 1, signature.length);
-                for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], signed));
-                return entries.iterator();
-            }).groupByKey().flatMap(group -> {
-                List<long[]> members = new ArrayList<>();
-                group._2().forEach(members::add);
-                List<Dropped> later = new ArrayList<>();
-                if (members.size() < 2) return later.iterator();
-                if (members.get(0).length == 1) { // an exact key: all but the first in corpus order are duplicates
-                    members.sort(Comparator.comparingLong(m -> m[0]));
-                    for (long[] m : members.subList(1, members.size())) later.add(new Dropped(m[0], true));
-                } else {
-                    List<MinHash.Signed> bucket = new ArrayList<>();
-                    for (long[] m : members) bucket.add(new MinHash.Signed(m[0], Arrays.copyOfRange(m, 1, m.length)));
-                    for (long order : minHash.laterDuplicates(bucket)) later.add(new Dropped(order, false));
+            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
+            CorpusBuilder.Counts counts = CorpusBuilder.Counts.ZERO;
+            Set<Long> exact = new HashSet<>(), near;
+            if (fitsOnDriver(splits)) {
+                // Small inputs: each document's exact key and signature come back with the counts in one job and are
+                // grouped on the driver, as in the single process, instead of paying a shuffle's fixed cost.
+                Set<String> seen = new HashSet<>();
+                List<MinHash.Signed> unique = new ArrayList<>();
+                for (KeyedFile file : results.map(r -> KeyedFile.of(r, minHash)).collect()) {
+                    counts = counts.plus(file.counts());
+                    for (int i = 0; i < file.signed().size(); i++) {
+                        if (seen.add(file.exactKeys().get(i))) unique.add(file.signed().get(i));
+                        else exact.add(file.signed().get(i).order());
+                    }
                 }
-                return later.iterator();
-            }).collect();
-            // The near-duplicate pass of the single process sees only the unique documents. An exact duplicate has
-            // its original's signature, so letting it into the buckets marks no other document: the near duplicates
-            // are those marked here less the exact ones.
-            Set<Long> exact = new HashSet<>(), near = new HashSet<>();
-            for (Dropped d : dropped) (d.exact() ? exact : near).add(d.order());
-            near.removeAll(exact);
+                near = minHash.nearDuplicates(unique);
+            } else {
+                counts = results.map(CorpusBuilder.FileResult::counts).fold(counts, CorpusBuilder.Counts::plus);
+                near = new HashSet<>();
+                for (Dropped d : shuffleDuplicates(documents, minHash)) (d.exact() ? exact : near).add(d.order());
+                // The near-duplicate pass of the single process sees only the unique documents. An exact duplicate
+                // has its original's signature, so letting it into the buckets marks no other document: the near
+                // duplicates are those marked here less the exact ones.
+                near.removeAll(exact);
+            }
             Set<Long> drop = new HashSet<>(exact);
             drop.addAll(near);
             Broadcast<Set<Long>> duplicates = spark.broadcast(drop);
@@ -294,6 +282,53 @@ public final class SparkJobs {
             });
         } finally {
             results.unpersist(false);
+        }
+    }
+
+    /**
+     * Exact and near duplicates by one shuffle that groups the documents by their exact key and by each LSH band key.
+     * Narrow steps keep each partition's documents in corpus order, so no sort is needed: only keys and signatures are
+     * shuffled, and the documents they drop are filtered out where they are. An entry's value is a long array, the
+     * order and then the signature (none for an exact key): Java serialization writes it in one piece.
+     */
+    private static List<Dropped> shuffleDuplicates(JavaRDD<CorpusBuilder.Document> documents, MinHash minHash) {
+        return documents.flatMapToPair(d -> {
+            List<Tuple2<String, long[]>> entries = new ArrayList<>();
+            entries.add(new Tuple2<>(CorpusBuilder.exactKey(d.text()), new long[] {d.order()}));
+            long[] signature = minHash.signature(CorpusBuilder.normalize(d.text()));
+            long[] keys = minHash.bandKeys(signature);
+            long[] signed = new long[1 + signature.length];
+            signed[0] = d.order();
+            System.arraycopy(signature, 0, signed, 1, signature.length);
+            for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], signed));
+            return entries.iterator();
+        }).groupByKey().flatMap(group -> {
+            List<long[]> members = new ArrayList<>();
+            group._2().forEach(members::add);
+            List<Dropped> later = new ArrayList<>();
+            if (members.size() < 2) return later.iterator();
+            if (members.get(0).length == 1) { // an exact key: all but the first in corpus order are duplicates
+                members.sort(Comparator.comparingLong(m -> m[0]));
+                for (long[] m : members.subList(1, members.size())) later.add(new Dropped(m[0], true));
+            } else {
+                List<MinHash.Signed> bucket = new ArrayList<>();
+                for (long[] m : members) bucket.add(new MinHash.Signed(m[0], Arrays.copyOfRange(m, 1, m.length)));
+                for (long order : minHash.laterDuplicates(bucket)) later.add(new Dropped(order, false));
+            }
+            return later.iterator();
+        }).collect();
+    }
+
+    /** A file's counts and, for each document it kept, in order, the exact key and the signature. */
+    record KeyedFile(CorpusBuilder.Counts counts, List<String> exactKeys, List<MinHash.Signed> signed) implements Serializable {
+        static KeyedFile of(CorpusBuilder.FileResult result, MinHash minHash) {
+            List<String> exactKeys = new ArrayList<>();
+            List<MinHash.Signed> signed = new ArrayList<>();
+            for (CorpusBuilder.Document d : result.kept()) {
+                exactKeys.add(CorpusBuilder.exactKey(d.text()));
+                signed.add(new MinHash.Signed(d.order(), minHash.signature(CorpusBuilder.normalize(d.text()))));
+            }
+            return new KeyedFile(result.counts(), exactKeys, signed);
         }
     }
 
