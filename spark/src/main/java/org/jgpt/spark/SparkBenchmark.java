@@ -21,7 +21,7 @@ import org.jgpt.train.corpus.CorpusBuilder;
 /**
  * Documents and megabytes per second of the corpus builder, tokenizing and the overlap filter, in one process and as
  * Spark jobs in local mode, in one run (bench/spark-bench.sh). The single-process commands use one thread, so
- * local[1] is the like-for-like comparison; local[N] shows the scaling. Each figure is the best of three runs (the
+ * local[1] is the like-for-like comparison; local[N] shows the scaling. Each figure is the best of five runs (the
  * first warms the JIT); Spark's start-up is timed apart, as it is paid once per job whatever the corpus size.
  *
  * <p>Usage: SparkBenchmark CORPUS_DIR_OR_FILE... [--threads N]
@@ -104,10 +104,10 @@ public final class SparkBenchmark {
         }
     }
 
-    /** The best of three runs, in seconds; each run writes to a fresh output path. */
+    /** The best of five runs, in seconds; each run writes to a fresh output path. */
     private static double time(Path work, Job job) throws Exception {
         double best = Double.MAX_VALUE;
-        for (int run = 0; run < 3; run++) {
+        for (int run = 0; run < 5; run++) {
             Path out = Files.createTempDirectory(work, "out").resolve("out");
             long start = System.nanoTime();
             job.run(out);

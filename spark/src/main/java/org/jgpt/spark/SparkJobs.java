@@ -2,14 +2,16 @@ package org.jgpt.spark;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -28,19 +30,32 @@ import scala.Tuple2;
  * driver puts their results together in input order, so the outputs are the same files.
  *
  * <p>Work is partitioned by input byte ranges ({@link FileSplit}): runs of consecutive ranges of about equal size,
- * {@link #partitions} of them. What stays on the driver: writing the token shards and the corpus (it streams one
- * partition at a time from the executors' cache), OR-ing the partitions' Bloom filters, and merging check reports.
+ * {@link #partitions} of them. What stays on the driver: writing the token shards and the corpus (collected in one
+ * job up to {@link #COLLECT_BYTES} of input, else streamed one partition at a time from the executors' cache),
+ * OR-ing the partitions' Bloom filters, and merging check reports.
  */
 public final class SparkJobs {
     /** Default size of a {@code .jsonl} byte range. */
     public static final long SPLIT_BYTES = 64L << 20;
+    /**
+     * Inputs up to this size bring their results (tokens, the kept documents) to the driver in one job, well under
+     * Spark's 1 GB {@code spark.driver.maxResultSize}; bigger inputs stream them a partition at a time.
+     */
+    public static final long COLLECT_BYTES = 256L << 20;
 
     private final JavaSparkContext spark;
     private final long splitBytes;
+    private final long collectBytes;
 
     public SparkJobs(JavaSparkContext spark, long splitBytes) {
+        this(spark, splitBytes, COLLECT_BYTES);
+    }
+
+    /** @param collectBytes the input size up to which results come back in one job ({@link #COLLECT_BYTES}) */
+    SparkJobs(JavaSparkContext spark, long splitBytes, long collectBytes) {
         this.spark = spark;
         this.splitBytes = splitBytes;
+        this.collectBytes = collectBytes;
     }
 
     /** A Spark context for the master URL ({@code local[*]}, {@code spark://host:7077}, ...), quiet on the console. */
@@ -64,40 +79,94 @@ public final class SparkJobs {
         return spark.parallelize(runs, runs.size());
     }
 
-    /** {@code jgpt prepare}: the same shards and manifest, tokenized in parallel, written by the driver in order. */
+    /**
+     * {@code jgpt prepare}: the same shards and manifest, tokenized in parallel, written by the driver in order. Each
+     * task returns its partition's tokens as one compact block; inputs up to {@link #COLLECT_BYTES} come back in one
+     * job, bigger ones are cached on the executors, counted, and streamed to the driver a partition at a time.
+     */
     public CorpusPreparer.Summary prepare(List<Path> inputs, Path out, Path model, double valFraction, int shardTokens)
             throws IOException {
         ShippedTokenizer shipped = ShippedTokenizer.of(model);
         GPT2Tokenizer tokenizer = shipped.tokenizer();
         CorpusPreparer.checkSettings(out, tokenizer, valFraction, shardTokens);
         List<FileSplit> splits = FileSplit.of(CorpusPreparer.inputFiles(inputs), splitBytes, CorpusPreparer::isJsonl);
-        JavaRDD<TokenizedDocument> documents = distribute(splits).flatMap(run -> {
-            GPT2Tokenizer local = shipped.tokenizer();
-            List<TokenizedDocument> tokenized = new ArrayList<>();
-            for (FileSplit split : run) {
-                for (CorpusPreparer.Document doc : CorpusPreparer.documents(split.toPath(), split.start(), split.end())) {
-                    tokenized.add(new TokenizedDocument(doc.tokens(local), doc.bytes()));
-                }
-            }
-            return tokenized.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        JavaRDD<TokenBlock> blocks = distribute(splits).map(run -> TokenBlock.of(run, shipped.tokenizer()));
+        if (fitsOnDriver(splits)) {
+            List<TokenBlock> collected = blocks.collect();
+            long count = 0;
+            for (TokenBlock block : collected) count += block.documents();
+            return writeShards(collected.iterator(), count, out, tokenizer, valFraction, shardTokens, inputs);
+        }
+        blocks.persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            long count = documents.count();
-            if (count == 0) throw new IOException("no documents found in " + inputs);
-            try (CorpusPreparer.Output output = new CorpusPreparer.Output(out, tokenizer, valFraction, shardTokens, Math.toIntExact(count))) {
-                Iterator<TokenizedDocument> inOrder = documents.toLocalIterator();
-                while (inOrder.hasNext()) {
-                    TokenizedDocument doc = inOrder.next();
-                    output.add(doc.tokens(), doc.bytes());
-                }
-                return output.finish();
-            }
+            long count = blocks.map(TokenBlock::documents).fold(0, Integer::sum);
+            return writeShards(blocks.toLocalIterator(), count, out, tokenizer, valFraction, shardTokens, inputs);
         } finally {
-            documents.unpersist(false);
+            blocks.unpersist(false);
         }
     }
 
-    record TokenizedDocument(int[] tokens, long bytes) implements Serializable {}
+    /** Whether the inputs are small enough for a job's results to come back to the driver at once. */
+    private boolean fitsOnDriver(List<FileSplit> splits) {
+        long total = 0;
+        for (FileSplit s : splits) total += s.bytes();
+        return total <= collectBytes;
+    }
+
+    private static CorpusPreparer.Summary writeShards(Iterator<TokenBlock> blocks, long count, Path out, GPT2Tokenizer tokenizer,
+                                                      double valFraction, int shardTokens, List<Path> inputs) throws IOException {
+        if (count == 0) throw new IOException("no documents found in " + inputs);
+        try (CorpusPreparer.Output output = new CorpusPreparer.Output(out, tokenizer, valFraction, shardTokens, Math.toIntExact(count))) {
+            while (blocks.hasNext()) {
+                TokenBlock block = blocks.next();
+                int at = 0;
+                for (int d = 0; d < block.documents(); d++) {
+                    int[] tokens = new int[block.tokenCounts()[d]];
+                    for (int i = 0; i < tokens.length; i++, at += 2) tokens[i] = (block.tokens()[at] & 0xff) | (block.tokens()[at + 1] & 0xff) << 8;
+                    output.add(tokens, block.documentBytes()[d]);
+                }
+            }
+            return output.finish();
+        }
+    }
+
+    /**
+     * A partition's documents tokenized: each one's token count and input bytes, and all their tokens as
+     * little-endian uint16 (the shards' own width; {@code checkSettings} refuses larger vocabularies), which travel
+     * to the driver as one byte array instead of an object per document.
+     */
+    record TokenBlock(int[] tokenCounts, long[] documentBytes, byte[] tokens) implements Serializable {
+        int documents() {
+            return tokenCounts.length;
+        }
+
+        static TokenBlock of(List<FileSplit> run, GPT2Tokenizer tokenizer) throws IOException {
+            List<int[]> documents = new ArrayList<>();
+            List<Long> bytes = new ArrayList<>();
+            int total = 0;
+            for (FileSplit split : run) {
+                for (CorpusPreparer.Document doc : CorpusPreparer.documents(split.toPath(), split.start(), split.end())) {
+                    int[] tokens = doc.tokens(tokenizer);
+                    documents.add(tokens);
+                    bytes.add(doc.bytes());
+                    total = Math.addExact(total, tokens.length);
+                }
+            }
+            int[] tokenCounts = new int[documents.size()];
+            long[] documentBytes = new long[documents.size()];
+            byte[] packed = new byte[Math.multiplyExact(2, total)];
+            int at = 0;
+            for (int d = 0; d < tokenCounts.length; d++) {
+                tokenCounts[d] = documents.get(d).length;
+                documentBytes[d] = bytes.get(d);
+                for (int id : documents.get(d)) {
+                    packed[at++] = (byte) id;
+                    packed[at++] = (byte) (id >>> 8);
+                }
+            }
+            return new TokenBlock(tokenCounts, documentBytes, packed);
+        }
+    }
 
     /** {@code jgpt overlap build}: 8-grams counted, then one filter filled per partition and the filters OR-ed. */
     public Overlap.BuildReport overlapBuild(List<Path> files, double rate, Overlap.Format format) throws IOException {
@@ -155,9 +224,11 @@ public final class SparkJobs {
     }
 
     /**
-     * {@code jgpt build-corpus}: files read and filtered in parallel, exact duplicates by a shuffle of the texts'
-     * hashes, near duplicates by a shuffle of LSH band keys and signatures, then the survivors streamed to the driver
-     * in corpus order and written. The same rules as the single process, so the same output whatever the partitioning.
+     * {@code jgpt build-corpus}: files read and filtered in parallel, each document's exact-duplicate key (a 32-byte
+     * hash) and MinHash signature (1 KB) computed in the tasks, and the survivors written in corpus order. Inputs up to
+     * {@link #COLLECT_BYTES} bring the keys to the driver in one job, and the survivors in another; bigger inputs find
+     * the duplicates by a shuffle and stream the survivors a partition at a time. The same rules as the single
+     * process, so the same output whatever the partitioning.
      */
     public CorpusBuilder.Report buildCorpus(List<Path> inputs, Path out, CorpusBuilder.Settings settings) throws IOException {
         CorpusBuilder.checkOutput(out);
@@ -167,40 +238,114 @@ public final class SparkJobs {
             List<CorpusBuilder.FileResult> read = new ArrayList<>();
             for (FileSplit s : run) read.add(CorpusBuilder.readFile(s.toPath(), s.file(), settings));
             return read.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK_SER());
+        }).persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            CorpusBuilder.Counts counts = results.map(CorpusBuilder.FileResult::counts).fold(CorpusBuilder.Counts.ZERO, CorpusBuilder.Counts::plus);
-            // Narrow steps keep each partition's documents in corpus order, so no sort is needed: only hashes and
-            // signatures are shuffled, and the documents they drop are filtered out where they are.
-            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
-            Set<Long> exact = new HashSet<>(documents.mapToPair(d -> new Tuple2<>(CorpusBuilder.exactKey(d.text()), d.order()))
-                    .groupByKey().flatMap(group -> {
-                        List<Long> orders = new ArrayList<>();
-                        group._2().forEach(orders::add);
-                        orders.sort(null);
-                        return orders.subList(1, orders.size()).iterator();
-                    }).collect());
-            Broadcast<Set<Long>> exactDuplicates = spark.broadcast(exact);
-            JavaRDD<CorpusBuilder.Document> unique = documents.filter(d -> !exactDuplicates.value().contains(d.order()));
-
             MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
-            JavaPairRDD<String, MinHash.Signed> bands = unique.flatMapToPair(d -> {
-                long[] signature = minHash.signature(CorpusBuilder.normalize(d.text()));
-                long[] keys = minHash.bandKeys(signature);
-                List<Tuple2<String, MinHash.Signed>> entries = new ArrayList<>();
-                for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], new MinHash.Signed(d.order(), signature)));
-                return entries.iterator();
+            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
+            CorpusBuilder.Counts counts = CorpusBuilder.Counts.ZERO;
+            Set<Long> exact = new HashSet<>(), near;
+            if (fitsOnDriver(splits)) {
+                // Small inputs: each document's exact key and signature come back with the counts in one job and are
+                // grouped on the driver, as in the single process, instead of paying a shuffle's fixed cost.
+                Set<String> seen = new HashSet<>();
+                List<MinHash.Signed> unique = new ArrayList<>();
+                for (KeyedFile file : results.map(r -> KeyedFile.of(r, minHash)).collect()) {
+                    counts = counts.plus(file.counts());
+                    for (int i = 0; i < file.signed().size(); i++) {
+                        if (seen.add(file.exactKeys().get(i))) unique.add(file.signed().get(i));
+                        else exact.add(file.signed().get(i).order());
+                    }
+                }
+                near = minHash.nearDuplicates(unique);
+            } else {
+                counts = results.map(CorpusBuilder.FileResult::counts).fold(counts, CorpusBuilder.Counts::plus);
+                near = new HashSet<>();
+                for (Dropped d : shuffleDuplicates(documents, minHash)) (d.exact() ? exact : near).add(d.order());
+                // The near-duplicate pass of the single process sees only the unique documents. An exact duplicate
+                // has its original's signature, so letting it into the buckets marks no other document: the near
+                // duplicates are those marked here less the exact ones.
+                near.removeAll(exact);
+            }
+            Set<Long> drop = new HashSet<>(exact);
+            drop.addAll(near);
+            Broadcast<Set<Long>> duplicates = spark.broadcast(drop);
+            JavaRDD<EncodedDocument> kept = documents.filter(d -> !duplicates.value().contains(d.order())).map(EncodedDocument::of);
+            Iterator<EncodedDocument> inOrder = fitsOnDriver(splits) ? kept.collect().iterator() : kept.toLocalIterator();
+            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), new Iterator<>() {
+                public boolean hasNext() {
+                    return inOrder.hasNext();
+                }
+
+                public CorpusBuilder.Document next() {
+                    return inOrder.next().decode();
+                }
             });
-            Set<Long> near = new HashSet<>(bands.groupByKey().flatMap(bucket -> {
-                List<MinHash.Signed> members = new ArrayList<>();
-                bucket._2().forEach(members::add);
-                return members.size() > 1 ? minHash.laterDuplicates(members).iterator() : List.<Long>of().iterator();
-            }).distinct().collect());
-            Broadcast<Set<Long>> nearDuplicates = spark.broadcast(near);
-            JavaRDD<CorpusBuilder.Document> kept = unique.filter(d -> !nearDuplicates.value().contains(d.order()));
-            return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), kept.toLocalIterator());
         } finally {
             results.unpersist(false);
         }
     }
+
+    /**
+     * Exact and near duplicates by one shuffle that groups the documents by their exact key and by each LSH band key.
+     * Narrow steps keep each partition's documents in corpus order, so no sort is needed: only keys and signatures are
+     * shuffled, and the documents they drop are filtered out where they are. An entry's value is a long array, the
+     * order and then the signature (none for an exact key): Java serialization writes it in one piece.
+     */
+    private static List<Dropped> shuffleDuplicates(JavaRDD<CorpusBuilder.Document> documents, MinHash minHash) {
+        return documents.flatMapToPair(d -> {
+            List<Tuple2<String, long[]>> entries = new ArrayList<>();
+            entries.add(new Tuple2<>(CorpusBuilder.exactKey(d.text()), new long[] {d.order()}));
+            long[] signature = minHash.signature(CorpusBuilder.normalize(d.text()));
+            long[] keys = minHash.bandKeys(signature);
+            long[] signed = new long[1 + signature.length];
+            signed[0] = d.order();
+            System.arraycopy(signature, 0, signed, 1, signature.length);
+            for (int b = 0; b < keys.length; b++) entries.add(new Tuple2<>(b + ":" + keys[b], signed));
+            return entries.iterator();
+        }).groupByKey().flatMap(group -> {
+            List<long[]> members = new ArrayList<>();
+            group._2().forEach(members::add);
+            List<Dropped> later = new ArrayList<>();
+            if (members.size() < 2) return later.iterator();
+            if (members.get(0).length == 1) { // an exact key: all but the first in corpus order are duplicates
+                members.sort(Comparator.comparingLong(m -> m[0]));
+                for (long[] m : members.subList(1, members.size())) later.add(new Dropped(m[0], true));
+            } else {
+                List<MinHash.Signed> bucket = new ArrayList<>();
+                for (long[] m : members) bucket.add(new MinHash.Signed(m[0], Arrays.copyOfRange(m, 1, m.length)));
+                for (long order : minHash.laterDuplicates(bucket)) later.add(new Dropped(order, false));
+            }
+            return later.iterator();
+        }).collect();
+    }
+
+    /** A file's counts and, for each document it kept, in order, the exact key and the signature. */
+    record KeyedFile(CorpusBuilder.Counts counts, List<String> exactKeys, List<MinHash.Signed> signed) implements Serializable {
+        static KeyedFile of(CorpusBuilder.FileResult result, MinHash minHash) {
+            List<String> exactKeys = new ArrayList<>();
+            List<MinHash.Signed> signed = new ArrayList<>();
+            for (CorpusBuilder.Document d : result.kept()) {
+                exactKeys.add(CorpusBuilder.exactKey(d.text()));
+                signed.add(new MinHash.Signed(d.order(), minHash.signature(CorpusBuilder.normalize(d.text()))));
+            }
+            return new KeyedFile(result.counts(), exactKeys, signed);
+        }
+    }
+
+    /**
+     * A kept document on its way to the driver, its text as UTF-8 bytes: Java serialization writes a String a
+     * character at a time, several times slower than encoding it and copying the bytes.
+     */
+    record EncodedDocument(long order, String url, byte[] text) implements Serializable {
+        static EncodedDocument of(CorpusBuilder.Document d) {
+            return new EncodedDocument(d.order(), d.url(), d.text().getBytes(StandardCharsets.UTF_8));
+        }
+
+        CorpusBuilder.Document decode() {
+            return new CorpusBuilder.Document(order, url, new String(text, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A document that a group of the deduplication shuffle drops: an exact duplicate or a near one. */
+    record Dropped(long order, boolean exact) implements Serializable {}
 }

@@ -103,6 +103,21 @@ class SparkJobsTest {
     }
 
     @Test
+    void prepareStreamsInputsTooBigToCollectAndWritesTheSameShards() throws IOException {
+        Path single = dir.resolve("streamed-single");
+        Path spark = dir.resolve("streamed-spark");
+        CorpusPreparer.Summary expected = CorpusPreparer.prepare(List.of(corpus), single, GPT2Tokenizer.gpt2(), 0.1, 1000, null);
+        CorpusPreparer.Summary actual = streaming().prepare(List.of(corpus), spark, null, 0.1, 1000);
+        assertEquals(expected, actual);
+        assertSameFiles(single, spark);
+    }
+
+    /** Jobs that take every input as too big to collect, so results stream to the driver a partition at a time. */
+    private static SparkJobs streaming() {
+        return new SparkJobs(context, 1024, 0);
+    }
+
+    @Test
     void aModelFoldersTokenizerTravelsToTheTasks() throws IOException {
         StringBuilder sample = new StringBuilder();
         for (int i = 0; i < 20; i++) sample.append(words(i, 40)).append('\n');
@@ -164,6 +179,8 @@ class SparkJobsTest {
         assertEquals(1, actual.exactDuplicates());
         assertEquals(1, actual.nearDuplicates());
         assertEquals(4, actual.written(), "a, b, the text sharing part of c, and c");
+        assertEquals(expected, streaming().buildCorpus(List.of(in), dir.resolve("web-streamed"), settings));
+        assertSameFiles(dir.resolve("web-single"), dir.resolve("web-streamed"));
     }
 
     @Test

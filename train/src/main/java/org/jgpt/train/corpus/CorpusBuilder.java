@@ -16,7 +16,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.jgpt.io.Json;
 import org.jgpt.io.LineRanges;
@@ -159,16 +157,9 @@ public final class CorpusBuilder {
         for (Document doc : documents) if (seen.add(exactKey(doc.text()))) unique.add(doc);
 
         MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
-        Map<String, List<MinHash.Signed>> buckets = new HashMap<>();
-        for (Document doc : unique) {
-            long[] signature = minHash.signature(normalize(doc.text()));
-            long[] keys = minHash.bandKeys(signature);
-            for (int b = 0; b < keys.length; b++) {
-                buckets.computeIfAbsent(b + ":" + keys[b], k -> new ArrayList<>()).add(new MinHash.Signed(doc.order(), signature));
-            }
-        }
-        Set<Long> near = new TreeSet<>();
-        for (List<MinHash.Signed> bucket : buckets.values()) if (bucket.size() > 1) near.addAll(minHash.laterDuplicates(bucket));
+        List<MinHash.Signed> signed = new ArrayList<>();
+        for (Document doc : unique) signed.add(new MinHash.Signed(doc.order(), minHash.signature(normalize(doc.text()))));
+        Set<Long> near = minHash.nearDuplicates(signed);
         List<Document> kept = unique.stream().filter(d -> !near.contains(d.order())).toList();
         return write(out, settings, counts, documents.size() - unique.size(), near.size(), kept.iterator());
     }

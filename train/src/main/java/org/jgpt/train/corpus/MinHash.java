@@ -4,8 +4,12 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.function.DoubleUnaryOperator;
 
 /**
@@ -102,6 +106,21 @@ public final class MinHash implements Serializable {
             }
         }
         return later;
+    }
+
+    /**
+     * The documents that are near duplicates of an earlier one: the documents are put into a bucket per band key,
+     * and each bucket of more than one drops its {@link #laterDuplicates}.
+     */
+    public Set<Long> nearDuplicates(List<Signed> documents) {
+        Map<String, List<Signed>> buckets = new HashMap<>();
+        for (Signed doc : documents) {
+            long[] keys = bandKeys(doc.signature());
+            for (int b = 0; b < keys.length; b++) buckets.computeIfAbsent(b + ":" + keys[b], k -> new ArrayList<>()).add(doc);
+        }
+        Set<Long> near = new TreeSet<>();
+        for (List<Signed> bucket : buckets.values()) if (bucket.size() > 1) near.addAll(laterDuplicates(bucket));
+        return near;
     }
 
     /** The bands and rows (bands × rows ≤ 128) that best separate pairs above the threshold from those below. */
