@@ -37,6 +37,13 @@ public final class Json {
 
     /** Parses a JSON object. */
     @SuppressWarnings("unchecked")
+    /** The integer at {@code key} of a parsed object, or {@code fallback} when absent; any other value is an error. */
+    public static int integer(Map<String, Object> m, String key, int fallback) {
+        if (!m.containsKey(key)) return fallback;
+        if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
+        throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
+    }
+
     public static Map<String, Object> parseObject(String text) {
         Object value = parse(text);
         if (!(value instanceof Map)) throw new JsonException("expected a JSON object", 1, 1);

@@ -131,11 +131,11 @@ public record ElectraConfig(
         if (m.containsKey("position_embedding_type") && !"absolute".equals(m.get("position_embedding_type"))) {
             throw new IllegalArgumentException("unsupported position_embedding_type " + m.get("position_embedding_type"));
         }
-        return new ElectraConfig(integer(m, "vocab_size", 30522), integer(m, "embedding_size", 128),
-                integer(m, "hidden_size", 256), integer(m, "num_hidden_layers", 12), integer(m, "num_attention_heads", 4),
-                integer(m, "intermediate_size", 1024), m.get("hidden_act") instanceof String s ? s : "gelu",
-                integer(m, "max_position_embeddings", 512), integer(m, "type_vocab_size", 2),
-                m.get("layer_norm_eps") instanceof Number n ? n.floatValue() : 1e-12f, integer(m, "pad_token_id", 0));
+        return new ElectraConfig(Json.integer(m, "vocab_size", 30522), Json.integer(m, "embedding_size", 128),
+                Json.integer(m, "hidden_size", 256), Json.integer(m, "num_hidden_layers", 12), Json.integer(m, "num_attention_heads", 4),
+                Json.integer(m, "intermediate_size", 1024), m.get("hidden_act") instanceof String s ? s : "gelu",
+                Json.integer(m, "max_position_embeddings", 512), Json.integer(m, "type_vocab_size", 2),
+                m.get("layer_norm_eps") instanceof Number n ? n.floatValue() : 1e-12f, Json.integer(m, "pad_token_id", 0));
     }
 
     /**
@@ -164,12 +164,6 @@ public record ElectraConfig(
         m.put("vocab_size", vocabSize);
         m.putAll(extra);
         return Json.write(m) + "\n";
-    }
-
-    private static int integer(Map<String, Object> m, String key, int fallback) {
-        if (!m.containsKey(key)) return fallback;
-        if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
-        throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
     }
 
     /** The shape in words, for logs and run headers. */

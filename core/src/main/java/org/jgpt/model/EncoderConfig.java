@@ -101,13 +101,13 @@ public record EncoderConfig(
         if (m.containsKey("position_embedding_type") && !"absolute".equals(m.get("position_embedding_type"))) {
             throw new IllegalArgumentException("unsupported position_embedding_type " + m.get("position_embedding_type"));
         }
-        return new EncoderConfig(integer(m, "vocab_size", 50265), integer(m, "hidden_size", 768),
-                integer(m, "num_hidden_layers", 12), integer(m, "num_attention_heads", 12),
-                integer(m, "intermediate_size", 3072),
+        return new EncoderConfig(Json.integer(m, "vocab_size", 50265), Json.integer(m, "hidden_size", 768),
+                Json.integer(m, "num_hidden_layers", 12), Json.integer(m, "num_attention_heads", 12),
+                Json.integer(m, "intermediate_size", 3072),
                 m.get("hidden_act") instanceof String s ? s : "gelu",
-                integer(m, "max_position_embeddings", 514), integer(m, "type_vocab_size", 1),
+                Json.integer(m, "max_position_embeddings", 514), Json.integer(m, "type_vocab_size", 1),
                 m.get("layer_norm_eps") instanceof Number n ? n.floatValue() : 1e-5f,
-                integer(m, "pad_token_id", 1), integer(m, "bos_token_id", 0), integer(m, "eos_token_id", 2));
+                Json.integer(m, "pad_token_id", 1), Json.integer(m, "bos_token_id", 0), Json.integer(m, "eos_token_id", 2));
     }
 
     /**
@@ -137,12 +137,6 @@ public record EncoderConfig(
         m.put("vocab_size", vocabSize);
         m.putAll(extra);
         return Json.write(m) + "\n";
-    }
-
-    private static int integer(Map<String, Object> m, String key, int fallback) {
-        if (!m.containsKey(key)) return fallback;
-        if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
-        throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
     }
 
     /** The shape in words, for logs and run headers. */

@@ -124,16 +124,16 @@ public record GPT2Config(
             throw new IllegalArgumentException("unsupported activation_function '" + activation + "' (jgpt runs "
                     + String.join(", ", ACTIVATIONS) + ")");
         }
-        int nEmbd = integer(m, "n_embd", 768);
-        int nPositions = m.containsKey("n_positions") ? integer(m, "n_positions", 1024) : integer(m, "n_ctx", 1024);
+        int nEmbd = Json.integer(m, "n_embd", 768);
+        int nPositions = m.containsKey("n_positions") ? Json.integer(m, "n_positions", 1024) : Json.integer(m, "n_ctx", 1024);
         Object nInner = m.get("n_inner");
         return new GPT2Config(
-                integer(m, "vocab_size", 50257),
+                Json.integer(m, "vocab_size", 50257),
                 nPositions,
                 nEmbd,
-                integer(m, "n_layer", 12),
-                integer(m, "n_head", 12),
-                nInner == null ? 4 * nEmbd : integer(m, "n_inner", 0),
+                Json.integer(m, "n_layer", 12),
+                Json.integer(m, "n_head", 12),
+                nInner == null ? 4 * nEmbd : Json.integer(m, "n_inner", 0),
                 (float) number(m, "layer_norm_epsilon", 1e-5),
                 activation,
                 bool(m, "scale_attn_weights", true),
@@ -149,9 +149,9 @@ public record GPT2Config(
     private static GPT2Config gpt1FromJson(Map<String, Object> m) {
         String afn = string(m, "afn", "gelu");
         if (!afn.equals("gelu")) throw new IllegalArgumentException("unsupported afn '" + afn + "' (jgpt runs GPT-1's gelu)");
-        int nPositions = m.containsKey("n_positions") ? integer(m, "n_positions", 512) : integer(m, "n_ctx", 512);
-        return gpt1(integer(m, "vocab_size", 40478), nPositions, integer(m, "n_embd", 768), integer(m, "n_layer", 12),
-                integer(m, "n_head", 12), (float) number(m, "layer_norm_epsilon", 1e-5));
+        int nPositions = m.containsKey("n_positions") ? Json.integer(m, "n_positions", 512) : Json.integer(m, "n_ctx", 512);
+        return gpt1(Json.integer(m, "vocab_size", 40478), nPositions, Json.integer(m, "n_embd", 768), Json.integer(m, "n_layer", 12),
+                Json.integer(m, "n_head", 12), (float) number(m, "layer_norm_epsilon", 1e-5));
     }
 
     /** A Hugging Face-compatible {@code config.json} (GPT2LMHeadModel), so that transformers can load what jgpt saves. */
@@ -205,15 +205,9 @@ public record GPT2Config(
         throw new IllegalArgumentException(key + " must be a number, not " + m.get(key));
     }
 
-    private static int integer(Map<String, Object> m, String key, int fallback) {
-        if (!m.containsKey(key)) return fallback;
-        if (m.get(key) instanceof Long n && n == n.intValue()) return n.intValue();
-        throw new IllegalArgumentException(key + " must be an integer, not " + m.get(key));
-    }
-
     /** A special token's id (GPT-2's {@code <|endoftext|>} when absent), or -1 where the config sets it to null. */
     private static int tokenId(Map<String, Object> m, String key) {
-        return m.containsKey(key) && m.get(key) == null ? -1 : integer(m, key, 50256);
+        return m.containsKey(key) && m.get(key) == null ? -1 : Json.integer(m, key, 50256);
     }
 
     private static boolean bool(Map<String, Object> m, String key, boolean fallback) {
