@@ -112,6 +112,19 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return sum == 0f;
     }
 
+    /**
+     * Fails naming {@code where} (a layer, the logits) when {@code values[0, count)} holds a NaN or an infinity: from
+     * there on every output would be NaN, which prints as null scores or samples token 0, so the error says where it
+     * began. Weights are checked at load; this catches what they cause, e.g. activations that overflow. A pass over
+     * n_embd floats per token and layer, next to the matrix products' n_embd² multiply-adds.
+     */
+    public static void requireFinite(float[] values, int count, String where) {
+        if (!allFinite(values, 0, count)) {
+            throw new ArithmeticException("the forward pass went NaN or infinite in " + where
+                    + ", though the weights are finite: the activations overflowed float32");
+        }
+    }
+
     /** {@code [i, j, ...]}: the position of flat index {@code index} in this tensor's shape. */
     public String position(long index) {
         long[] at = new long[shape.length];

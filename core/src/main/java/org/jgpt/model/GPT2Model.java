@@ -151,20 +151,7 @@ public final class GPT2Model {
         int vocab = config.vocabSize();
         int kept = finalHiddenStates(tokens, caches, logitRows, logits.length / vocab, "logits", vocab);
         Matmul.forward(logits, ln, lmHead, null, kept);
-        requireFinite(logits, kept * vocab, "the logits");
-    }
-
-    /**
-     * Fails naming {@code where} when {@code values[0, count)} holds a NaN or an infinity: from there on every output
-     * would be NaN, which prints as null scores or samples token 0, so the error says where it began. The weights are
-     * checked at load; this catches what they cause, e.g. activations that overflow. A pass over n_embd floats per
-     * token and layer, next to the matrix products' n_embd² multiply-adds.
-     */
-    private static void requireFinite(float[] values, int count, String where) {
-        if (!Tensor.allFinite(values, 0, count)) {
-            throw new ArithmeticException("the forward pass went NaN or infinite in " + where
-                    + ", though the weights are finite: the activations overflowed float32");
-        }
+        Tensor.requireFinite(logits, kept * vocab, "the logits");
     }
 
     /**
@@ -229,7 +216,7 @@ public final class GPT2Model {
         else Embedding.forward(x, tokenRows, positionRows, weights.wte(), weights.wpe(), rows, c);
         for (int l = 0; l < layers.length; l++) {
             block(l, tokens, caches, rows);
-            requireFinite(x, rows * c, "layer " + l + " (h." + l + ")");
+            Tensor.requireFinite(x, rows * c, "layer " + l + " (h." + l + ")");
         }
         for (int s = 0; s < tokens.length; s++) caches[s].advance(tokens[s].length);
 

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.jgpt.kernel.Backprop;
 import org.jgpt.kernel.Matmul;
+import org.jgpt.kernel.Tensor;
 import org.jgpt.model.ElectraConfig;
 
 /**
@@ -146,7 +147,7 @@ final class ElectraEncoder {
         }
         for (int l = 0; l < blocks.length; l++) {
             blocks[l].forward(residual[l], residual[l + 1], seed + 1_000_003L * (l + 1));
-            if (!training) TransformerBlock.requireFinite(residual[l + 1], rows * config.hiddenSize(), l);
+            if (!training) Tensor.requireFinite(residual[l + 1], rows * config.hiddenSize(), "layer " + l);
         }
         return residual[blocks.length];
     }

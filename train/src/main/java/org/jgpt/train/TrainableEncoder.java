@@ -504,7 +504,7 @@ public final class TrainableEncoder implements SequenceClassifier {
         }
         for (int l = 0; l < blocks.length; l++) {
             blocks[l].forward(residual[l], residual[l + 1], seed + 1_000_003L * (l + 1));
-            if (!training) TransformerBlock.requireFinite(residual[l + 1], rows * c, l);
+            if (!training) Tensor.requireFinite(residual[l + 1], rows * c, "layer " + l);
         }
     }
 

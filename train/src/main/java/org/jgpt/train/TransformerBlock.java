@@ -14,17 +14,6 @@ import org.jgpt.model.LayerWeights;
  * [in, out] layout) whatever the model; an encoder maps them to its own layout when it saves.
  */
 final class TransformerBlock {
-    /**
-     * After layer {@code layer} of an encoder run for inference: finite weights can still overflow float32, and a NaN
-     * would come out as scores of null or a silent wrong answer, so it is an error that names the layer.
-     */
-    static void requireFinite(float[] hidden, int count, int layer) {
-        if (!Tensor.allFinite(hidden, 0, count)) {
-            throw new ArithmeticException("the encoder's forward pass went NaN or infinite in layer " + layer
-                    + ", though the weights are finite: the activations overflowed float32");
-        }
-    }
-
     /** What all blocks of a model share: the shape, the flavour, the mode of the current pass, gradient scratch. */
     static final class Stack {
         final int batch, seqLen, rows, dim, heads, inner;
