@@ -325,7 +325,8 @@ public final class Backprop {
      * probabilities in {@code att} ([batch, nHead, T, T], row t holds the visible positions, zero after them) for the
      * backward; writes {@code out} [R, C].
      * {@code dropout}, when not null, is a mask of att's shape applied to the probabilities before they weight V.
-     * One task per (sequence, head); each row of scores, outputs and gradients is a {@link #weightedRowSum}.
+     * One task per (sequence, head); scores, outputs and every gradient go four rows at a time through
+     * {@link #weightedRowSums}.
      */
     public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int[] keyLengths,
                                         int batch, int seqLen, int dim, int nHead, float scale) {
