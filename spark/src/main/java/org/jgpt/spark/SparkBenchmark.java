@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,12 +22,20 @@ import org.jgpt.train.corpus.CorpusBuilder;
 /**
  * Documents and megabytes per second of the corpus builder, tokenizing and the overlap filter, in one process and as
  * Spark jobs in local mode, in one run (bench/spark-bench.sh). The single-process commands use one thread, so
- * local[1] is the like-for-like comparison; local[N] shows the scaling. Each figure is the best of five runs (the
- * first warms the JIT); Spark's start-up is timed apart, as it is paid once per job whatever the corpus size.
+ * local[1] is the like-for-like comparison; local[N] shows the scaling. The two sides run interleaved, a job on one
+ * side and then on the other, and each figure is the median of {@value #ROUNDS} rounds after {@value #WARMUP_ROUNDS}
+ * that warm the JIT: measured one side after the other, the second side ran on code the first had compiled, and
+ * the sub-second jobs swung by ±30% (bench/README.md). Spark's start-up is timed apart, as it is paid once per job
+ * whatever the corpus size.
  *
  * <p>Usage: SparkBenchmark CORPUS_DIR_OR_FILE... [--threads N]
  */
 public final class SparkBenchmark {
+    /** Measured rounds; each runs every job once on each side, the two sides back to back. */
+    private static final int ROUNDS = 9;
+    /** Rounds run first and not counted, while the JIT compiles both sides' code. */
+    private static final int WARMUP_ROUNDS = 2;
+
     private SparkBenchmark() {}
 
     interface Job {
@@ -52,12 +61,12 @@ public final class SparkBenchmark {
             int documents = files.size();
             System.out.printf(Locale.ROOT, "corpus: %d files, %.1f MB; as HTML pages: %.1f MB%n", documents, bytes / 1e6, htmlBytes / 1e6);
 
-            Map<String, Double> single = new LinkedHashMap<>();
-            single.put("build-corpus", time(work, out -> CorpusBuilder.build(List.of(html), out, settings)));
-            single.put("prepare", time(work, out -> CorpusPreparer.prepare(corpus, out, GPT2Tokenizer.gpt2(), 0.05, 10_000_000, null)));
-            single.put("overlap-build", time(work, out -> Overlap.build(files, 1e-8, Overlap.Format.DEFAULT, Progress.NONE)));
             var filter = Overlap.build(files, 1e-8, Overlap.Format.DEFAULT, Progress.NONE).filter();
-            single.put("overlap-check", time(work, out -> Overlap.check(filter, files, Overlap.Format.DEFAULT, Progress.NONE)));
+            Map<String, Job> single = new LinkedHashMap<>();
+            single.put("build-corpus", out -> CorpusBuilder.build(List.of(html), out, settings));
+            single.put("prepare", out -> CorpusPreparer.prepare(corpus, out, GPT2Tokenizer.gpt2(), 0.05, 10_000_000, null));
+            single.put("overlap-build", out -> Overlap.build(files, 1e-8, Overlap.Format.DEFAULT, Progress.NONE));
+            single.put("overlap-check", out -> Overlap.check(filter, files, Overlap.Format.DEFAULT, Progress.NONE));
 
             Map<String, Object> results = new LinkedHashMap<>();
             long[] sizes = {htmlBytes, bytes, 2 * bytes, bytes};
@@ -66,13 +75,29 @@ public final class SparkBenchmark {
                 JavaSparkContext context = SparkJobs.context(master, "bench");
                 double startup = (System.nanoTime() - start) / 1e9;
                 SparkJobs jobs = new SparkJobs(context, SparkJobs.SPLIT_BYTES);
-                Map<String, Double> spark = new LinkedHashMap<>();
+                Map<String, Job> spark = new LinkedHashMap<>();
+                spark.put("build-corpus", out -> jobs.buildCorpus(List.of(html), out, settings));
+                spark.put("prepare", out -> jobs.prepare(corpus, out, null, 0.05, 10_000_000));
+                spark.put("overlap-build", out -> jobs.overlapBuild(files, 1e-8, Overlap.Format.DEFAULT));
+                spark.put("overlap-check", out -> jobs.overlapCheck(filter, files, Overlap.Format.DEFAULT));
                 int partitions = jobs.partitions(FileSplit.of(files, SparkJobs.SPLIT_BYTES, CorpusPreparer::isJsonl));
+                Map<String, double[]> oneTimes = new LinkedHashMap<>(), sparkTimes = new LinkedHashMap<>();
                 try {
-                    spark.put("build-corpus", time(work, out -> jobs.buildCorpus(List.of(html), out, settings)));
-                    spark.put("prepare", time(work, out -> jobs.prepare(corpus, out, null, 0.05, 10_000_000)));
-                    spark.put("overlap-build", time(work, out -> jobs.overlapBuild(files, 1e-8, Overlap.Format.DEFAULT)));
-                    spark.put("overlap-check", time(work, out -> jobs.overlapCheck(filter, files, Overlap.Format.DEFAULT)));
+                    for (String job : single.keySet()) {
+                        oneTimes.put(job, new double[ROUNDS]);
+                        sparkTimes.put(job, new double[ROUNDS]);
+                    }
+                    for (int round = -WARMUP_ROUNDS; round < ROUNDS; round++) {
+                        for (String job : single.keySet()) {
+                            // Alternating which side goes first, so that neither always runs on the other's garbage.
+                            boolean singleFirst = (round & 1) == 0;
+                            double a = time(work, singleFirst ? single.get(job) : spark.get(job));
+                            double b = time(work, singleFirst ? spark.get(job) : single.get(job));
+                            if (round < 0) continue;
+                            oneTimes.get(job)[round] = singleFirst ? a : b;
+                            sparkTimes.get(job)[round] = singleFirst ? b : a;
+                        }
+                    }
                 } finally {
                     context.close();
                 }
@@ -82,7 +107,7 @@ public final class SparkBenchmark {
                         "spark MB/s", "overhead");
                 int i = 0;
                 for (String job : single.keySet()) {
-                    double one = single.get(job), distributed = spark.get(job);
+                    double one = median(oneTimes.get(job)), distributed = median(sparkTimes.get(job));
                     System.out.printf(Locale.ROOT, "%-14s %10.2f %10.2f %10.0f %10.2f %10.2f %8.0f%%%n", job, one, distributed,
                             documents / one, sizes[i] / 1e6 / one, sizes[i] / 1e6 / distributed, 100 * (distributed / one - 1));
                     Map<String, Object> row = new LinkedHashMap<>();
@@ -104,16 +129,19 @@ public final class SparkBenchmark {
         }
     }
 
-    /** The best of five runs, in seconds; each run writes to a fresh output path. */
+    /** One run, in seconds, writing to a fresh output path. */
     private static double time(Path work, Job job) throws Exception {
-        double best = Double.MAX_VALUE;
-        for (int run = 0; run < 5; run++) {
-            Path out = Files.createTempDirectory(work, "out").resolve("out");
-            long start = System.nanoTime();
-            job.run(out);
-            best = Math.min(best, (System.nanoTime() - start) / 1e9);
-        }
-        return best;
+        Path out = Files.createTempDirectory(work, "out").resolve("out");
+        long start = System.nanoTime();
+        job.run(out);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Each document as a web page: its paragraphs in an article, with a site's navigation, aside and footer. */

@@ -1,6 +1,7 @@
 package org.jgpt.spark;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,7 +12,9 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -43,6 +46,9 @@ public final class SparkJobs {
      */
     public static final long COLLECT_BYTES = 256L << 20;
 
+    /** Task results up to this size travel in the task's status message; Spark caps it at its RPC message size. */
+    static final long DIRECT_RESULT_BYTES = 64L << 20;
+
     private final JavaSparkContext spark;
     private final long splitBytes;
     private final long collectBytes;
@@ -61,7 +67,10 @@ public final class SparkJobs {
     /** A Spark context for the master URL ({@code local[*]}, {@code spark://host:7077}, ...), quiet on the console. */
     public static JavaSparkContext context(String master, String job) {
         SparkConf conf = new SparkConf().setAppName("jgpt " + job).setIfMissing("spark.ui.enabled", "false")
-                .set("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED");
+                .set("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED")
+                // A task's result (a block of tokens, a Bloom filter) comes back with its status message instead of
+                // through the block manager: one copy fewer, and no fetch over the network stack (bench/README.md).
+                .setIfMissing("spark.task.maxDirectResultSize", String.valueOf(DIRECT_RESULT_BYTES));
         if (master != null) conf.setMaster(master);
         else conf.setIfMissing("spark.master", "local[*]");
         JavaSparkContext context = new JavaSparkContext(conf);
@@ -71,18 +80,27 @@ public final class SparkJobs {
 
     /** How many partitions a job's splits are cut into: a few per core, so that unequal files even out. */
     int partitions(List<FileSplit> splits) {
-        return Math.max(1, Math.min(splits.size(), 3 * spark.defaultParallelism()));
+        return partitions(splits, 3);
+    }
+
+    private int partitions(List<FileSplit> splits, int perCore) {
+        return Math.max(1, Math.min(splits.size(), perCore * spark.defaultParallelism()));
     }
 
     private JavaRDD<List<FileSplit>> distribute(List<FileSplit> splits) {
-        List<List<FileSplit>> runs = FileSplit.partitions(splits, partitions(splits));
+        return distribute(splits, partitions(splits));
+    }
+
+    private JavaRDD<List<FileSplit>> distribute(List<FileSplit> splits, int partitions) {
+        List<List<FileSplit>> runs = FileSplit.partitions(splits, partitions);
         return spark.parallelize(runs, runs.size());
     }
 
     /**
      * {@code jgpt prepare}: the same shards and manifest, tokenized in parallel, written by the driver in order. Each
      * task returns its partition's tokens as one compact block; inputs up to {@link #COLLECT_BYTES} come back in one
-     * job, bigger ones are cached on the executors, counted, and streamed to the driver a partition at a time.
+     * job, bigger ones are cached on the executors, counted, and streamed to the driver a partition at a time. The
+     * driver saves the tokenizer's files while the tasks run.
      */
     public CorpusPreparer.Summary prepare(List<Path> inputs, Path out, Path model, double valFraction, int shardTokens)
             throws IOException {
@@ -91,18 +109,37 @@ public final class SparkJobs {
         CorpusPreparer.checkSettings(out, tokenizer, valFraction, shardTokens);
         List<FileSplit> splits = FileSplit.of(CorpusPreparer.inputFiles(inputs), splitBytes, CorpusPreparer::isJsonl);
         JavaRDD<TokenBlock> blocks = distribute(splits).map(run -> TokenBlock.of(run, shipped.tokenizer()));
-        if (fitsOnDriver(splits)) {
-            List<TokenBlock> collected = blocks.collect();
-            long count = 0;
-            for (TokenBlock block : collected) count += block.documents();
-            return writeShards(collected.iterator(), count, out, tokenizer, valFraction, shardTokens, inputs);
-        }
-        blocks.persist(StorageLevel.MEMORY_AND_DISK());
-        try {
-            long count = blocks.map(TokenBlock::documents).fold(0, Integer::sum);
-            return writeShards(blocks.toLocalIterator(), count, out, tokenizer, valFraction, shardTokens, inputs);
+        boolean small = fitsOnDriver(splits);
+        if (!small) blocks.persist(StorageLevel.MEMORY_AND_DISK());
+        JavaFutureAction<List<TokenBlock>> collected = small ? blocks.collectAsync() : null;
+        JavaFutureAction<List<Integer>> counted = small ? null : blocks.map(TokenBlock::documents).collectAsync();
+        try (CorpusPreparer.Output output = new CorpusPreparer.Output(out, tokenizer, valFraction, shardTokens)) {
+            if (small) {
+                List<TokenBlock> all = await(collected);
+                return writeShards(all.iterator(), all.stream().mapToLong(TokenBlock::documents).sum(), output, inputs);
+            }
+            long count = await(counted).stream().mapToLong(Integer::longValue).sum();
+            return writeShards(blocks.toLocalIterator(), count, output, inputs);
+        } catch (IOException | RuntimeException | Error e) {
+            (small ? collected : counted).cancel(true);
+            throw e;
         } finally {
-            blocks.unpersist(false);
+            if (!small) blocks.unpersist(false);
+        }
+    }
+
+    /** The result of a job started asynchronously, its failure thrown as a blocking action would throw it. */
+    private static <T> T await(JavaFutureAction<T> job) throws IOException {
+        try {
+            return job.get();
+        } catch (InterruptedException e) {
+            job.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the Spark job");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException failure) throw failure;
+            if (e.getCause() instanceof Error error) throw error;
+            throw new IOException(e.getCause());
         }
     }
 
@@ -113,21 +150,20 @@ public final class SparkJobs {
         return total <= collectBytes;
     }
 
-    private static CorpusPreparer.Summary writeShards(Iterator<TokenBlock> blocks, long count, Path out, GPT2Tokenizer tokenizer,
-                                                      double valFraction, int shardTokens, List<Path> inputs) throws IOException {
+    private static CorpusPreparer.Summary writeShards(Iterator<TokenBlock> blocks, long count, CorpusPreparer.Output output,
+                                                      List<Path> inputs) throws IOException {
         if (count == 0) throw new IOException("no documents found in " + inputs);
-        try (CorpusPreparer.Output output = new CorpusPreparer.Output(out, tokenizer, valFraction, shardTokens, Math.toIntExact(count))) {
-            while (blocks.hasNext()) {
-                TokenBlock block = blocks.next();
-                int at = 0;
-                for (int d = 0; d < block.documents(); d++) {
-                    int[] tokens = new int[block.tokenCounts()[d]];
-                    for (int i = 0; i < tokens.length; i++, at += 2) tokens[i] = (block.tokens()[at] & 0xff) | (block.tokens()[at + 1] & 0xff) << 8;
-                    output.add(tokens, block.documentBytes()[d]);
-                }
+        output.announce(Math.toIntExact(count));
+        while (blocks.hasNext()) {
+            TokenBlock block = blocks.next();
+            int at = 0;
+            for (int d = 0; d < block.documents(); d++) {
+                int[] tokens = new int[block.tokenCounts()[d]];
+                for (int i = 0; i < tokens.length; i++, at += 2) tokens[i] = (block.tokens()[at] & 0xff) | (block.tokens()[at + 1] & 0xff) << 8;
+                output.add(tokens, block.documentBytes()[d]);
             }
-            return output.finish();
         }
+        return output.finish();
     }
 
     /**
@@ -168,13 +204,17 @@ public final class SparkJobs {
         }
     }
 
-    /** {@code jgpt overlap build}: 8-grams counted, then one filter filled per partition and the filters OR-ed. */
+    /**
+     * {@code jgpt overlap build}: 8-grams counted, then one filter filled per partition and the filters OR-ed. Each
+     * partition's result is a whole filter (about 4.8 bytes an 8-gram at a rate of 1e-8), so there is one partition a
+     * core, of about equal bytes, rather than the few a core of the other jobs.
+     */
     public Overlap.BuildReport overlapBuild(List<Path> files, double rate, Overlap.Format format) throws IOException {
         long start = System.nanoTime();
         long total = Overlap.totalSize(files);
         List<FileSplit> splits = FileSplit.of(files, splitBytes, SparkJobs::isJsonl);
         String separator = format.separator(), field = format.jsonField();
-        JavaRDD<List<FileSplit>> runs = distribute(splits);
+        JavaRDD<List<FileSplit>> runs = distribute(splits, partitions(splits, 1));
         long count = runs.map(run -> {
             long n = 0;
             for (FileSplit s : run) n += Overlap.countNgrams(s.toPath(), s.start(), s.end(), new Overlap.Format(separator, field), Progress.NONE);

@@ -51,7 +51,8 @@ public final class CorpusPreparer {
         for (Path file : inputFiles(inputs)) documents.addAll(documents(file, 0, Long.MAX_VALUE));
         if (documents.isEmpty()) throw new IOException("no documents found in " + inputs);
         long totalBytes = documents.stream().mapToLong(Document::bytes).sum();
-        try (Output output = new Output(outDir, tokenizer, valFraction, shardTokens, documents.size())) {
+        try (Output output = new Output(outDir, tokenizer, valFraction, shardTokens)) {
+            output.announce(documents.size());
             long doneBytes = 0;
             for (Document doc : documents) {
                 output.add(doc.tokens(tokenizer), doc.bytes);
@@ -123,42 +124,55 @@ public final class CorpusPreparer {
     }
 
     /**
-     * The output directory being written: documents' tokens go in, in order, and {@link #finish} moves the shards and
-     * manifest into place. Closing it unfinished removes what was written.
+     * The output directory being written: opening it saves the tokenizer, {@link #announce} says how many documents
+     * will come, their tokens go in, in order, and {@link #finish} moves the shards and manifest into place. Closing it
+     * unfinished removes what was written.
      */
     public static final class Output implements AutoCloseable {
         private final Path out;
         private final Path temp;
         private final GPT2Tokenizer tokenizer;
+        private final double valFraction;
         private final int separator;
-        private final int documents;
-        private final int trainDocuments;
         private final ShardWriter train;
         private final ShardWriter val;
+        private int documents = -1;
+        private int trainDocuments;
         private int added;
         private long bytes;
         private boolean finished;
 
-        /** @param documents how many documents will be added, for the train/validation split */
-        public Output(Path outDir, GPT2Tokenizer tokenizer, double valFraction, int shardTokens, int documents)
-                throws IOException {
-            if (documents == 0) throw new IOException("no documents found in the inputs");
-            int valDocuments = (int) Math.round(documents * valFraction);
-            if (valFraction > 0 && valDocuments == 0 && documents > 1) valDocuments = 1;
+        /**
+         * A temporary folder beside {@code outDir} with the tokenizer's files in it. Opening it before the document
+         * count is known lets a caller that counts while tokenizing elsewhere (the Spark job) save the tokenizer
+         * meanwhile.
+         */
+        public Output(Path outDir, GPT2Tokenizer tokenizer, double valFraction, int shardTokens) throws IOException {
             this.out = outDir.toAbsolutePath();
             this.temp = out.resolveSibling(out.getFileName() + ".partial");
             this.tokenizer = tokenizer;
+            this.valFraction = valFraction;
             this.separator = tokenizer.documentSeparator();
-            this.documents = documents;
-            this.trainDocuments = documents - valDocuments;
             Directories.deleteRecursively(temp);
             Files.createDirectories(temp);
+            tokenizer.save(temp.resolve(TokenDataset.TOKENIZER));
             this.train = new ShardWriter(temp, "train", shardTokens);
             this.val = new ShardWriter(temp, "val", shardTokens);
         }
 
+        /** How many documents will be added, once, before the first: the last of them go to the validation split. */
+        public void announce(int documents) throws IOException {
+            if (this.documents >= 0) throw new IllegalStateException("the document count was already announced");
+            if (documents == 0) throw new IOException("no documents found in the inputs");
+            int valDocuments = (int) Math.round(documents * valFraction);
+            if (valFraction > 0 && valDocuments == 0 && documents > 1) valDocuments = 1;
+            this.documents = documents;
+            this.trainDocuments = documents - valDocuments;
+        }
+
         /** The next document's tokens (without the separator, which is added before them). */
         public void add(int[] tokens, long documentBytes) throws IOException {
+            if (documents < 0) throw new IllegalStateException("announce the document count before adding documents");
             if (added == documents) throw new IllegalStateException("more documents than the " + documents + " announced");
             ShardWriter split = added < trainDocuments ? train : val;
             split.add(separator);
@@ -179,7 +193,6 @@ public final class CorpusPreparer {
             manifest.put("val_documents", documents - trainDocuments);
             manifest.put("train", train.entries);
             manifest.put("val", val.entries);
-            tokenizer.save(temp.resolve(TokenDataset.TOKENIZER));
             Files.writeString(temp.resolve(TokenDataset.MANIFEST), Json.write(manifest) + "\n");
             if (Files.exists(out)) Files.delete(out);
             Files.move(temp, out);
