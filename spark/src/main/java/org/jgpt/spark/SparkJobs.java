@@ -266,51 +266,71 @@ public final class SparkJobs {
     /**
      * {@code jgpt build-corpus}: files read and filtered in parallel, each document's exact-duplicate key (a 32-byte
      * hash) and MinHash signature (1 KB) computed in the tasks, and the survivors written in corpus order. Inputs up to
-     * {@link #COLLECT_BYTES} bring the keys to the driver in one job, and the survivors in another; bigger inputs find
-     * the duplicates by a shuffle and stream the survivors a partition at a time. The same rules as the single
-     * process, so the same output whatever the partitioning.
+     * {@link #COLLECT_BYTES} come to the driver in one job, documents with their keys, and are grouped there as in the
+     * single process; bigger inputs find the duplicates by a shuffle and stream the survivors a partition at a time.
+     * The same rules as the single process, so the same output whatever the partitioning.
      */
     public CorpusBuilder.Report buildCorpus(List<Path> inputs, Path out, CorpusBuilder.Settings settings) throws IOException {
         CorpusBuilder.checkOutput(out);
         List<Path> files = CorpusBuilder.inputFiles(inputs);
         List<FileSplit> splits = FileSplit.of(files, Long.MAX_VALUE, file -> false);
+        MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
         JavaRDD<CorpusBuilder.FileResult> results = distribute(splits).flatMap(run -> {
             List<CorpusBuilder.FileResult> read = new ArrayList<>();
             for (FileSplit s : run) read.add(CorpusBuilder.readFile(s.toPath(), s.file(), settings));
             return read.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK());
-        try {
-            MinHash minHash = new MinHash(settings.nearThreshold(), settings.seed());
-            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
-            CorpusBuilder.Counts counts = CorpusBuilder.Counts.ZERO;
-            Set<Long> exact = new HashSet<>(), near;
-            if (fitsOnDriver(splits)) {
-                // Small inputs: each document's exact key and signature come back with the counts in one job and are
-                // grouped on the driver, as in the single process, instead of paying a shuffle's fixed cost.
-                Set<String> seen = new HashSet<>();
-                List<MinHash.Signed> unique = new ArrayList<>();
-                for (KeyedFile file : results.map(r -> KeyedFile.of(r, minHash)).collect()) {
-                    counts = counts.plus(file.counts());
-                    for (int i = 0; i < file.signed().size(); i++) {
-                        if (seen.add(file.exactKeys().get(i))) unique.add(file.signed().get(i));
-                        else exact.add(file.signed().get(i).order());
-                    }
-                }
-                near = minHash.nearDuplicates(unique);
-            } else {
-                counts = results.map(CorpusBuilder.FileResult::counts).fold(counts, CorpusBuilder.Counts::plus);
-                near = new HashSet<>();
-                for (Dropped d : shuffleDuplicates(documents, minHash)) (d.exact() ? exact : near).add(d.order());
-                // The near-duplicate pass of the single process sees only the unique documents. An exact duplicate
-                // has its original's signature, so letting it into the buckets marks no other document: the near
-                // duplicates are those marked here less the exact ones.
-                near.removeAll(exact);
+        });
+        if (fitsOnDriver(splits)) return buildOnDriver(results, minHash, out, settings);
+        return buildByShuffle(results, minHash, out, settings);
+    }
+
+    /**
+     * Small inputs: each file's counts and kept documents, with their exact keys and signatures, come back in one job,
+     * and the driver groups them as the single process does, instead of paying for a shuffle and a second pass.
+     */
+    private static CorpusBuilder.Report buildOnDriver(JavaRDD<CorpusBuilder.FileResult> results, MinHash minHash, Path out,
+                                                      CorpusBuilder.Settings settings) throws IOException {
+        CorpusBuilder.Counts counts = CorpusBuilder.Counts.ZERO;
+        Set<String> seen = new HashSet<>();
+        List<MinHash.Signed> unique = new ArrayList<>();
+        List<EncodedDocument> documents = new ArrayList<>();
+        Set<Long> exact = new HashSet<>();
+        for (KeyedFile file : results.map(r -> KeyedFile.of(r, minHash)).collect()) {
+            counts = counts.plus(file.counts());
+            documents.addAll(file.documents());
+            for (int i = 0; i < file.signed().size(); i++) {
+                if (seen.add(file.exactKeys().get(i))) unique.add(file.signed().get(i));
+                else exact.add(file.signed().get(i).order());
             }
+        }
+        Set<Long> near = minHash.nearDuplicates(unique);
+        Iterator<CorpusBuilder.Document> kept = documents.stream()
+                .filter(d -> !exact.contains(d.order()) && !near.contains(d.order())).map(EncodedDocument::decode).iterator();
+        return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), kept);
+    }
+
+    /**
+     * Big inputs: the read files cached on the executors, duplicates found by {@link #shuffleDuplicates}, and the
+     * survivors streamed to the driver a partition at a time.
+     */
+    private CorpusBuilder.Report buildByShuffle(JavaRDD<CorpusBuilder.FileResult> read, MinHash minHash, Path out,
+                                                CorpusBuilder.Settings settings) throws IOException {
+        JavaRDD<CorpusBuilder.FileResult> results = read.persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            JavaRDD<CorpusBuilder.Document> documents = results.flatMap(r -> r.kept().iterator());
+            CorpusBuilder.Counts counts = results.map(CorpusBuilder.FileResult::counts)
+                    .fold(CorpusBuilder.Counts.ZERO, CorpusBuilder.Counts::plus);
+            Set<Long> exact = new HashSet<>(), near = new HashSet<>();
+            for (Dropped d : shuffleDuplicates(documents, minHash)) (d.exact() ? exact : near).add(d.order());
+            // The near-duplicate pass of the single process sees only the unique documents. An exact duplicate has
+            // its original's signature, so letting it into the buckets marks no other document: the near duplicates
+            // are those marked here less the exact ones.
+            near.removeAll(exact);
             Set<Long> drop = new HashSet<>(exact);
             drop.addAll(near);
             Broadcast<Set<Long>> duplicates = spark.broadcast(drop);
-            JavaRDD<EncodedDocument> kept = documents.filter(d -> !duplicates.value().contains(d.order())).map(EncodedDocument::of);
-            Iterator<EncodedDocument> inOrder = fitsOnDriver(splits) ? kept.collect().iterator() : kept.toLocalIterator();
+            Iterator<EncodedDocument> inOrder = documents.filter(d -> !duplicates.value().contains(d.order()))
+                    .map(EncodedDocument::of).toLocalIterator();
             return CorpusBuilder.write(out, settings, counts, exact.size(), near.size(), new Iterator<>() {
                 public boolean hasNext() {
                     return inOrder.hasNext();
@@ -359,16 +379,19 @@ public final class SparkJobs {
         }).collect();
     }
 
-    /** A file's counts and, for each document it kept, in order, the exact key and the signature. */
-    record KeyedFile(CorpusBuilder.Counts counts, List<String> exactKeys, List<MinHash.Signed> signed) implements Serializable {
+    /** A file's counts and, for each document it kept, in order, the document, its exact key and its signature. */
+    record KeyedFile(CorpusBuilder.Counts counts, List<EncodedDocument> documents, List<String> exactKeys,
+                     List<MinHash.Signed> signed) implements Serializable {
         static KeyedFile of(CorpusBuilder.FileResult result, MinHash minHash) {
+            List<EncodedDocument> documents = new ArrayList<>();
             List<String> exactKeys = new ArrayList<>();
             List<MinHash.Signed> signed = new ArrayList<>();
             for (CorpusBuilder.Document d : result.kept()) {
+                documents.add(EncodedDocument.of(d));
                 exactKeys.add(CorpusBuilder.exactKey(d.text()));
                 signed.add(new MinHash.Signed(d.order(), minHash.signature(CorpusBuilder.normalize(d.text()))));
             }
-            return new KeyedFile(result.counts(), exactKeys, signed);
+            return new KeyedFile(result.counts(), documents, exactKeys, signed);
         }
     }
 
