@@ -17,10 +17,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code d = max|x| / 127} and {@code q = round(x / d)} (halves away from zero, as llama.cpp's {@code roundf}).
  *
  * <p>Layout: {@code quants} is {@code [outDim][inDim]} int8, row-major (nn.Linear's orientation, whatever the
- * checkpoint's), so that an output's blocks lie one after another; {@code scales} is {@code [outDim][inDim / 32]}
- * F16. Decoding then streams each output row once, start to end, widening bytes to floats in registers; prefill
- * dequantizes into the GEMM's float panels while packing them. At 34 bytes per 32 weights that is 1.06 bytes a weight:
- * a quarter of F32's traffic, a little over half of BF16's.
+ * checkpoint's), so that an output's blocks lie one after another; {@code scales} is {@code [outDim][inDim / 32]}.
+ * Decoding then streams each output row once, start to end, widening bytes to floats in registers; prefill
+ * dequantizes into the GEMM's float panels while packing them. Files hold the scales in F16 (34 bytes per 32
+ * weights); in memory they are widened to F32 (36 bytes, 1.13 bytes a weight: still under a third of F32's traffic),
+ * because decoding is bound by its instructions rather than by memory, and an F32 scale broadcasts straight from
+ * memory where an F16 one is loaded, converted and then broadcast: 15% more weights a second on one thread
+ * (bench/README.md, "Q8_0 decoding").
  *
  * <p>{@code inDim} must be a multiple of 32 (GPT-2's widths all are); other shapes are refused.
  */
@@ -35,6 +38,7 @@ public final class Q8Matrix {
     private static final int PARTS = BYTES.length() / L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     /** Output rows a decoding task claims at a time, read as four streams (see {@link #dotRows4}). */
     private static final int GROUP = 4;
 
@@ -61,7 +65,7 @@ public final class Q8Matrix {
         int inDim = weight.dim(transposed ? 1 : 0), outDim = weight.dim(transposed ? 0 : 1);
         requireBlocks(weight.name(), inDim);
         MemorySegment quants = HugePages.allocate((long) outDim * inDim, Arena.ofAuto());
-        MemorySegment scales = Arena.ofAuto().allocate((long) outDim * (inDim / BLOCK) * Short.BYTES, 64);
+        MemorySegment scales = Arena.ofAuto().allocate((long) outDim * (inDim / BLOCK) * Float.BYTES, 64);
         int rowsPerTask = 16; // a Conv1D source is read down its columns: 16 of them share each cache line read
         Parallel.forEach((outDim + rowsPerTask - 1) / rowsPerTask, task -> {
             int o0 = task * rowsPerTask, o1 = Math.min(outDim, o0 + rowsPerTask);
@@ -90,7 +94,7 @@ public final class Q8Matrix {
             }
             float d = max / 127;
             float inverse = d == 0 ? 0 : 1 / d;
-            scales.setAtIndex(F16, (long) o * (inDim / BLOCK) + b, Float.floatToFloat16(d));
+            scales.setAtIndex(F32, (long) o * (inDim / BLOCK) + b, Float.float16ToFloat(Float.floatToFloat16(d)));
             for (int t = 0; t < BLOCK; t++) {
                 double v = row[start + t] * inverse;
                 quants.set(ValueLayout.JAVA_BYTE, (long) o * inDim + b * BLOCK + t, (byte) (v + Math.copySign(0.5, v)));
@@ -112,7 +116,9 @@ public final class Q8Matrix {
             throw new IllegalArgumentException("Q8_0 scales " + scales + " of " + name + " must be F16 [" + outDim + ", "
                     + inDim / BLOCK + "] for quants " + quants);
         }
-        return new Q8Matrix(name, outDim, inDim, quants.data(), scales.data());
+        MemorySegment widened = Arena.ofAuto().allocate(scales.size() * Float.BYTES, 64);
+        for (long b = 0; b < scales.size(); b++) widened.setAtIndex(F32, b, scales.get(b));
+        return new Q8Matrix(name, outDim, inDim, quants.data(), widened);
     }
 
     private static void requireBlocks(String name, int inDim) {
@@ -139,12 +145,15 @@ public final class Q8Matrix {
         return new Tensor(name + ".q8_0", DType.I8, new long[] {outDim, inDim}, quants);
     }
 
-    /** The scales as an F16 tensor {@code [outDim, inDim / 32]}, a view. */
+    /** The scales as an F16 tensor {@code [outDim, inDim / 32]}, as files store them (a copy; the widening was exact). */
     public Tensor scales() {
-        return new Tensor(name + ".q8_0_scales", DType.F16, new long[] {outDim, inDim / BLOCK}, scales);
+        long count = scales.byteSize() / Float.BYTES;
+        MemorySegment f16 = Arena.ofAuto().allocate(count * Short.BYTES, 64);
+        for (long b = 0; b < count; b++) f16.setAtIndex(F16, b, Float.floatToFloat16(scale(scales, b)));
+        return new Tensor(name + ".q8_0_scales", DType.F16, new long[] {outDim, inDim / BLOCK}, f16);
     }
 
-    /** Bytes of quants and scales. */
+    /** Bytes of quants and scales in memory, as decoding streams them. */
     public long byteSize() {
         return quants.byteSize() + scales.byteSize();
     }
@@ -155,7 +164,7 @@ public final class Q8Matrix {
     }
 
     private static float scale(MemorySegment scales, long block) {
-        return Float.float16ToFloat(scales.getAtIndex(F16, block));
+        return scales.getAtIndex(F32, block);
     }
 
     /** {@code out[offset + i] = weight(o, i)} for the whole row {@code o}: the token embedding's lookup. */
@@ -248,7 +257,7 @@ public final class Q8Matrix {
      */
     private void dotRows4Wide(float[] out, MemorySegment x, int o0, int o1) {
         int q = (o1 - o0) / GROUP, blocks = inDim / BLOCK;
-        long scaleBytes = (long) blocks * Short.BYTES;
+        long scaleBytes = (long) blocks * Float.BYTES;
         for (int o = o0; o < o0 + q; o++) {
             MemorySegment w0 = quants.asSlice((long) o * inDim, inDim), w1 = quants.asSlice((long) (o + q) * inDim, inDim);
             MemorySegment w2 = quants.asSlice((long) (o + 2 * q) * inDim, inDim);
@@ -262,13 +271,13 @@ public final class Q8Matrix {
                 FloatVector x0 = FloatVector.fromMemorySegment(F, x, i * Float.BYTES, LE);
                 FloatVector x1 = FloatVector.fromMemorySegment(F, x, (i + L) * Float.BYTES, LE);
                 a0 = widen(w0, i).fma(x0, widen(w0, i + L).mul(x1))
-                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(d0.getAtIndex(F16, b))), a0);
+                        .fma(FloatVector.broadcast(F, d0.getAtIndex(F32, b)), a0);
                 a1 = widen(w1, i).fma(x0, widen(w1, i + L).mul(x1))
-                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(d1.getAtIndex(F16, b))), a1);
+                        .fma(FloatVector.broadcast(F, d1.getAtIndex(F32, b)), a1);
                 a2 = widen(w2, i).fma(x0, widen(w2, i + L).mul(x1))
-                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(d2.getAtIndex(F16, b))), a2);
+                        .fma(FloatVector.broadcast(F, d2.getAtIndex(F32, b)), a2);
                 a3 = widen(w3, i).fma(x0, widen(w3, i + L).mul(x1))
-                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(d3.getAtIndex(F16, b))), a3);
+                        .fma(FloatVector.broadcast(F, d3.getAtIndex(F32, b)), a3);
             }
             out[o] = a0.reduceLanes(VectorOperators.ADD);
             out[o + q] = a1.reduceLanes(VectorOperators.ADD);
@@ -308,7 +317,7 @@ public final class Q8Matrix {
     }
 
     private MemorySegment scaleRow(int o) {
-        long bytes = (long) (inDim / BLOCK) * Short.BYTES;
+        long bytes = (long) (inDim / BLOCK) * Float.BYTES;
         return scales.asSlice(o * bytes, bytes);
     }
 
