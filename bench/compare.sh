@@ -25,15 +25,37 @@ for what in "$@"; do
              "$(echo "$jgpt" | field roofline_fraction) of the bandwidth roofline"
       done ;;
     q8)
-      declare -A speed
-      for dtype in f32 bf16 q8_0; do
-        jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 --repeats 5 2>/dev/null)
-        echo "jgpt decode $dtype: $jgpt"
-        speed[$dtype]=$(echo "$jgpt" | field tokens_per_second)
-        echo "  => $dtype: ${speed[$dtype]} tokens/s, $(echo "$jgpt" | field streamed_bytes_per_token) bytes per token," \
-             "roofline $(echo "$jgpt" | field roofline_tokens_per_second) tokens/s, $(echo "$jgpt" | field roofline_fraction) of it"
+      # Five rounds of the three dtypes, one process each, the first dtype rotating: one after the other once, their
+      # ratios moved by ±20% between runs on a shared machine. Each ratio is the median of the rounds' ratios. (One
+      # JVM running all three is no fairer: the kernels' call sites then see every dtype, and C2 left BF16 at a fifth
+      # of its speed.)
+      dtypes=(f32 bf16 q8_0)
+      results=$(mktemp)
+      for round in 0 1 2 3 4; do
+        for k in 0 1 2; do
+          dtype=${dtypes[$(( (round + k) % 3 ))]}
+          jgpt=$(./jgpt bench decode --preset gpt2 --dtype "$dtype" --prompt 64 --tokens 64 --repeats 3 2>/dev/null)
+          echo "round $round, jgpt decode $dtype: $jgpt"
+          echo "$round $dtype $jgpt" >> "$results"
+        done
       done
-      echo "  => q8_0 decode: $(ratio "${speed[q8_0]}" "${speed[bf16]}")x bf16, $(ratio "${speed[q8_0]}" "${speed[f32]}")x f32" ;;
+      $python - "$results" <<'PY'
+import json, statistics, sys
+rounds = {}
+for line in open(sys.argv[1]):
+    r, dtype, result = line.split(" ", 2)
+    rounds.setdefault(int(r), {})[dtype] = json.loads(result)
+for dtype in ("f32", "bf16", "q8_0"):
+    runs = [rounds[r][dtype] for r in sorted(rounds)]
+    speed = statistics.median(x["tokens_per_second"] for x in runs)
+    roofline = statistics.median(x["roofline_tokens_per_second"] for x in runs)
+    print(f"  => {dtype}: {speed:.1f} tokens/s (median of {len(runs)}), {runs[0]['streamed_bytes_per_token']} bytes per token,"
+          f" roofline {roofline:.1f} tokens/s, {speed / roofline:.2f} of it")
+def ratio(a, b):
+    return statistics.median(rounds[r][a]["tokens_per_second"] / rounds[r][b]["tokens_per_second"] for r in rounds)
+print(f"  => q8_0 decode: {ratio('q8_0', 'bf16'):.2f}x bf16, {ratio('q8_0', 'f32'):.2f}x f32 (medians of the rounds' ratios)")
+PY
+      rm -f "$results" ;;
     prefill)
       # Best of ten passes each: on a shared machine three often all land in a slow patch.
       torch=$($python bench/python/torch_gpt2_speed.py --mode prefill --prompt 512 --repeats 10)
