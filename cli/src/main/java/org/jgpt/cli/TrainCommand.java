@@ -116,7 +116,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--min-lr", defaultValue = "6e-5", description = "Learning rate at the end of the cosine decay (default: ${DEFAULT-VALUE}).") double minLr;
     @Option(names = "--warmup", defaultValue = "100", description = "Steps of linear warmup (default: ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW's decoupled weight decay on matrices (default: ${DEFAULT-VALUE}).") double weightDecay;
-    @Option(names = "--no-decay-embeddings", description = "Exempt wte and wpe from weight decay.") boolean noDecayEmbeddings;
+    @Option(names = "--no-decay-embeddings", description = "Exempt the embedding tables from weight decay: GPT-2's wte and wpe, the encoders' word, position and token type embeddings.") boolean noDecayEmbeddings;
     @Option(names = "--beta1", defaultValue = "0.9", description = "AdamW's beta1 (default: ${DEFAULT-VALUE}).") double beta1;
     @Option(names = "--beta2", defaultValue = "0.95", description = "AdamW's beta2 (default: ${DEFAULT-VALUE}; RoBERTa used 0.98).") double beta2;
     @Option(names = "--grad-clip", defaultValue = "1.0", description = "Global-norm clipping; 0 turns it off (default: ${DEFAULT-VALUE}).") double gradClip;

@@ -62,10 +62,7 @@ public final class AdamW {
     }
 
     private boolean decays(Parameter p) {
-        if (!p.matrix()) return false;
-        boolean embedding = p.name().equals("wte.weight") || p.name().equals("wpe.weight")
-                || p.name().equals("tokens_embed.weight") || p.name().equals("positions_embed.weight"); // GPT-1's
-        return !embedding || settings.decayEmbeddings();
+        return p.matrix() && (!p.embedding() || settings.decayEmbeddings());
     }
 
     /** Steps taken so far. */

@@ -8,6 +8,17 @@ public record Parameter(String name, long[] shape, float[] value, float[] grad, 
         this(name, shape, new float[size(shape)], new float[size(shape)], shape.length == 2);
     }
 
+    /**
+     * Whether it is an embedding table (tokens, positions or token types), which {@code --no-decay-embeddings}
+     * exempts from weight decay: GPT-2's wte and wpe, GPT-1's tokens_embed and positions_embed, and the BERT family's
+     * {@code *.embeddings.*_embeddings.weight} (RoBERTa, ELECTRA, the permutation encoder).
+     */
+    public boolean embedding() {
+        return name.equals("wte.weight") || name.equals("wpe.weight")
+                || name.equals("tokens_embed.weight") || name.equals("positions_embed.weight")
+                || name.matches(".*\\.embeddings\\.\\w+_embeddings\\.weight");
+    }
+
     /** A view of the values, not a copy. */
     public Tensor tensor() {
         return Tensor.of(name, value, shape);

@@ -12,7 +12,8 @@ import org.jgpt.model.ElectraConfig;
  * @param data          a directory made by {@code jgpt prepare}; for the contrastive objectives and tlm, a text or
  *                      JSONL file
  * @param gradAccum     micro-batches per optimizer step
- * @param decayEmbeddings whether weight decay applies to wte and wpe as well as the other matrices
+ * @param decayEmbeddings whether weight decay applies to the embedding tables ({@link Parameter#embedding}) as well as
+ *                        the other matrices
  * @param evalInterval  steps between validation losses (0: only at the end)
  * @param evalBatches   validation batches per evaluation (at most the whole validation split)
  * @param checkpointInterval steps between checkpoints (0: only at the end)
