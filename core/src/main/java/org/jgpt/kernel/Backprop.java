@@ -197,17 +197,6 @@ public final class Backprop {
         }
     }
 
-    /** {@code row[0, n) += a · x[xOffset, xOffset + n)}, vectorised. */
-    private static void axpy(float[] row, int rowOffset, float a, float[] x, int xOffset, int n) {
-        FloatVector av = FloatVector.broadcast(F, a);
-        int i = 0;
-        for (; i < F.loopBound(n); i += L) {
-            FloatVector.fromArray(F, x, xOffset + i)
-                    .fma(av, FloatVector.fromArray(F, row, rowOffset + i)).intoArray(row, rowOffset + i);
-        }
-        for (; i < n; i++) row[rowOffset + i] += a * x[xOffset + i];
-    }
-
     /**
      * {@code out[outOffset, +n) = sum_i w[wOffset + i·wStride] · x[xOffset + i·xStride, +n)} for i below
      * {@code count}: a row vector times a matrix, the sums of four vectors of columns at a time kept in registers.
@@ -438,7 +427,8 @@ public final class Backprop {
      * the q part of {@code queries} ([R, 3C]), the keys and values the k and v parts of {@code keysValues} (the same
      * array for ordinary self-attention; the content stream's for XLNet's query stream). A query that sees no key
      * gets zero output. {@code att} ([batch, nHead, T, T]) keeps the probabilities, zero where not visible;
-     * {@code dropout} as in {@link #attentionForward}.
+     * {@code dropout} as in {@link #attentionForward}. Four query rows at a time over all keys, through
+     * {@link #weightedRowSums}: a hidden key's score is computed and then given no weight.
      */
     public static void maskedAttentionForward(float[] out, float[] att, float[] dropout, float[] queries,
                                               float[] keysValues, boolean[] visible, int batch, int seqLen, int dim,
@@ -450,32 +440,39 @@ public final class Backprop {
             float[][] s = headScratch(seqLen, headDim);
             gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
             gatherQueries(s, queries, b, h, seqLen, dim, headDim);
-            float[] q = s[0], v = s[2], kT = s[3], outRow = s[8];
-            for (int t = 0; t < seqLen; t++) {
-                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int maskBase = (b * seqLen + t) * seqLen;
-                java.util.Arrays.fill(att, attBase, attBase + seqLen, 0f);
-                java.util.Arrays.fill(outRow, 0, headDim, 0f);
-                boolean any = false;
-                for (int u = 0; u < seqLen; u++) any |= visible[maskBase + u];
-                if (any) {
-                    for (int d = 0; d < headDim; d++) axpy(att, attBase, q[t * headDim + d] * scale, kT, d * seqLen, seqLen);
-                    for (int u = 0; u < seqLen; u++) if (!visible[maskBase + u]) att[attBase + u] = Float.NEGATIVE_INFINITY;
-                    Activations.softmax(att, attBase, seqLen); // exp(-inf) = 0: hidden keys get no weight
+            float[] q = s[0], v = s[2], kT = s[3], kept = s[11];
+            int headBase = (b * nHead + h) * seqLen * seqLen;
+            float[] weights = dropout == null ? att : kept;
+            int weightsBase = dropout == null ? headBase : 0;
+            for (int i = 0; i < seqLen * headDim; i++) q[i] *= scale;
+            for (int t0 = 0; t0 < seqLen; t0 += 4) {
+                int rows = Math.min(4, seqLen - t0);
+                weightedRowSums(att, headBase + t0 * seqLen, seqLen, rows, q, t0 * headDim, headDim, 1, kT, 0, seqLen,
+                        headDim, seqLen);
+                for (int t = t0; t < t0 + rows; t++) {
+                    int row = headBase + t * seqLen;
+                    int maskBase = (b * seqLen + t) * seqLen;
+                    boolean any = false;
                     for (int u = 0; u < seqLen; u++) {
-                        if (!visible[maskBase + u]) continue;
-                        float p = dropout == null ? att[attBase + u] : att[attBase + u] * dropout[attBase + u];
-                        axpy(outRow, 0, p, v, u * headDim, headDim);
+                        if (visible[maskBase + u]) any = true;
+                        else att[row + u] = Float.NEGATIVE_INFINITY;
+                    }
+                    if (any) Activations.softmax(att, row, seqLen); // exp(-inf) = 0: hidden keys get no weight
+                    else java.util.Arrays.fill(att, row, row + seqLen, 0f);
+                    if (dropout != null) {
+                        for (int u = 0; u < seqLen; u++) kept[t * seqLen + u] = att[row + u] * dropout[row + u];
                     }
                 }
-                System.arraycopy(outRow, 0, out, (b * seqLen + t) * dim + h * headDim, headDim);
+                weightedRowSums(out, (b * seqLen + t0) * dim + h * headDim, dim, rows, weights,
+                        weightsBase + t0 * seqLen, seqLen, 1, v, 0, headDim, seqLen, headDim);
             }
         });
     }
 
     /**
      * The backward of {@link #maskedAttentionForward}: accumulates the q gradient into {@code dQueries} and the k and
-     * v gradients into {@code dKeysValues} (both [R, 3C]; the same array for ordinary self-attention).
+     * v gradients into {@code dKeysValues} (both [R, 3C]; the same array for ordinary self-attention). A hidden key's
+     * probability is zero, so its score gradient is too, with no test of the mask.
      */
     public static void maskedAttentionBackward(float[] dQueries, float[] dKeysValues, float[] dOut, float[] queries,
                                                float[] keysValues, float[] att, float[] dropout, boolean[] visible,
@@ -487,30 +484,42 @@ public final class Backprop {
             float[][] s = headScratch(seqLen, headDim);
             gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
             gatherQueries(s, queries, b, h, seqLen, dim, headDim);
-            float[] q = s[0], k = s[1], vT = s[4], dq = s[5], dk = s[6], dv = s[7], dScores = s[8], dOutRow = s[9];
-            java.util.Arrays.fill(dq, 0, seqLen * headDim, 0f);
-            java.util.Arrays.fill(dk, 0, seqLen * headDim, 0f);
-            java.util.Arrays.fill(dv, 0, seqLen * headDim, 0f);
+            float[] q = s[0], k = s[1], dOutHead = s[3] /* kT's slot: not needed here */, vT = s[4], dq = s[5], dk = s[6], dv = s[7];
+            float[] dScores = s[10], kept = s[11];
+            int headBase = (b * nHead + h) * seqLen * seqLen;
             for (int t = 0; t < seqLen; t++) {
-                int attBase = ((b * nHead + h) * seqLen + t) * seqLen;
-                int maskBase = (b * seqLen + t) * seqLen;
-                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutRow, 0, headDim);
-                java.util.Arrays.fill(dScores, 0, seqLen, 0f);
-                for (int d = 0; d < headDim; d++) axpy(dScores, 0, dOutRow[d], vT, d * seqLen, seqLen);
-                float weighted = 0f;
-                for (int u = 0; u < seqLen; u++) {
-                    if (!visible[maskBase + u]) continue;
-                    float keep = dropout == null ? 1f : dropout[attBase + u];
-                    axpy(dv, u * headDim, att[attBase + u] * keep, dOutRow, 0, headDim);
-                    dScores[u] *= keep;
-                    weighted += att[attBase + u] * dScores[u];
+                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutHead, t * headDim, headDim);
+            }
+            float[] weights = att;
+            int weightsBase = headBase;
+            if (dropout != null) {
+                for (int i = 0; i < seqLen * seqLen; i++) kept[i] = att[headBase + i] * dropout[headBase + i];
+                weights = kept;
+                weightsBase = 0;
+            }
+            for (int t0 = 0; t0 < seqLen; t0 += 4) {
+                int rows = Math.min(4, seqLen - t0);
+                weightedRowSums(dScores, t0 * seqLen, seqLen, rows, dOutHead, t0 * headDim, headDim, 1, vT, 0, seqLen,
+                        headDim, seqLen);
+                for (int t = t0; t < t0 + rows; t++) {
+                    int row = t * seqLen;
+                    if (dropout != null) {
+                        for (int u = 0; u < seqLen; u++) dScores[row + u] *= dropout[headBase + row + u];
+                    }
+                    float weighted = 0f;
+                    for (int u = 0; u < seqLen; u++) weighted += att[headBase + row + u] * dScores[row + u];
+                    for (int u = 0; u < seqLen; u++) {
+                        dScores[row + u] = att[headBase + row + u] * (dScores[row + u] - weighted) * scale;
+                    }
                 }
-                for (int u = 0; u < seqLen; u++) {
-                    if (!visible[maskBase + u]) continue;
-                    float dScore = att[attBase + u] * (dScores[u] - weighted) * scale;
-                    axpy(dq, t * headDim, dScore, k, u * headDim, headDim);
-                    axpy(dk, u * headDim, dScore, q, t * headDim, headDim);
-                }
+                weightedRowSums(dq, t0 * headDim, headDim, rows, dScores, t0 * seqLen, seqLen, 1, k, 0, headDim, seqLen,
+                        headDim);
+            }
+            for (int u0 = 0; u0 < seqLen; u0 += 4) {
+                int rows = Math.min(4, seqLen - u0);
+                weightedRowSums(dv, u0 * headDim, headDim, rows, weights, weightsBase + u0, 1, seqLen, dOutHead, 0,
+                        headDim, seqLen, headDim);
+                weightedRowSums(dk, u0 * headDim, headDim, rows, dScores, u0, 1, seqLen, q, 0, headDim, seqLen, headDim);
             }
             for (int t = 0; t < seqLen; t++) {
                 int base = (b * seqLen + t) * 3 * dim + h * headDim;
