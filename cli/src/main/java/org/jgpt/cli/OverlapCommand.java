@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.jgpt.eval.BloomFilter;
 import org.jgpt.eval.Overlap;
-import org.jgpt.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -105,7 +104,7 @@ final class OverlapCommand implements Runnable {
                 report = Overlap.check(bloom, files, new Overlap.Format(separator, field), progress);
             }
             PrintWriter w = spec.commandLine().getOut();
-            w.print(json ? Json.write(report.toJson()) + "\n" : report.table());
+            w.print(report.output(json));
             w.flush();
             return 0;
         }

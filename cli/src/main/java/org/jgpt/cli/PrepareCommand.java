@@ -46,8 +46,7 @@ final class PrepareCommand implements Callable<Integer> {
                 progress.stepTo(done);
             });
         }
-        System.out.printf("%s: %d train documents (%,d tokens), %d validation documents (%,d tokens)%n", out,
-                summary.trainDocuments(), summary.trainTokens(), summary.valDocuments(), summary.valTokens());
+        System.out.print(summary.summary(out));
         return 0;
     }
 }

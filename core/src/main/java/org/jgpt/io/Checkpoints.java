@@ -43,6 +43,10 @@ public final class Checkpoints {
     private static final String SCALES = ".q8_0_scales";
     private static final Pattern QUANTIZABLE =
             Pattern.compile("wte\\.weight|tokens_embed\\.weight|lm_head\\.weight|h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
+    /** How the names of a block's tensors end, in {@link LayerWeights}' order. */
+    private static final List<String> LAYER_TENSORS = List.of("ln_1.weight", "ln_1.bias", "attn.c_attn.weight",
+            "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight",
+            "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias");
     private static final Pattern MASK_BUFFER = Pattern.compile("h\\.\\d+\\.attn\\.(bias|masked_bias)");
 
     private Checkpoints() {}
@@ -229,13 +233,9 @@ public final class Checkpoints {
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < c.nLayer(); i++) {
             String h = "h." + i + ".";
-            layers.add(new LayerWeights(
-                    tensors.get(h + "ln_1.weight"), tensors.get(h + "ln_1.bias"),
-                    tensors.get(h + "attn.c_attn.weight"), tensors.get(h + "attn.c_attn.bias"),
-                    tensors.get(h + "attn.c_proj.weight"), tensors.get(h + "attn.c_proj.bias"),
-                    tensors.get(h + "ln_2.weight"), tensors.get(h + "ln_2.bias"),
-                    tensors.get(h + "mlp.c_fc.weight"), tensors.get(h + "mlp.c_fc.bias"),
-                    tensors.get(h + "mlp.c_proj.weight"), tensors.get(h + "mlp.c_proj.bias")));
+            List<Tensor> layer = new ArrayList<>();
+            for (String name : LAYER_TENSORS) layer.add(tensors.get(h + name));
+            layers.add(new LayerWeights(layer));
         }
         return new GPT2Weights(c, wte, tensors.get(embeddingName(c, "wpe")), layers, tensors.get("ln_f.weight"),
                 tensors.get("ln_f.bias"), lmHead, resources, quantized);
@@ -341,20 +341,10 @@ public final class Checkpoints {
         add(tensors, w, PREFIX, wte, w.wte());
         add(tensors, w, PREFIX, embeddingName(w.config(), "wpe"), w.wpe());
         for (int i = 0; i < w.layers().size(); i++) {
-            LayerWeights l = w.layers().get(i);
-            String h = "h." + i + ".";
-            add(tensors, w, PREFIX, h + "ln_1.weight", l.ln1Weight());
-            add(tensors, w, PREFIX, h + "ln_1.bias", l.ln1Bias());
-            add(tensors, w, PREFIX, h + "attn.c_attn.weight", l.attnWeight());
-            add(tensors, w, PREFIX, h + "attn.c_attn.bias", l.attnBias());
-            add(tensors, w, PREFIX, h + "attn.c_proj.weight", l.attnProjWeight());
-            add(tensors, w, PREFIX, h + "attn.c_proj.bias", l.attnProjBias());
-            add(tensors, w, PREFIX, h + "ln_2.weight", l.ln2Weight());
-            add(tensors, w, PREFIX, h + "ln_2.bias", l.ln2Bias());
-            add(tensors, w, PREFIX, h + "mlp.c_fc.weight", l.fcWeight());
-            add(tensors, w, PREFIX, h + "mlp.c_fc.bias", l.fcBias());
-            add(tensors, w, PREFIX, h + "mlp.c_proj.weight", l.fcProjWeight());
-            add(tensors, w, PREFIX, h + "mlp.c_proj.bias", l.fcProjBias());
+            List<Tensor> layer = w.layers().get(i).tensors();
+            for (int j = 0; j < LAYER_TENSORS.size(); j++) {
+                add(tensors, w, PREFIX, "h." + i + "." + LAYER_TENSORS.get(j), layer.get(j));
+            }
         }
         if (w.lnFWeight() != null) {
             add(tensors, w, PREFIX, "ln_f.weight", w.lnFWeight());

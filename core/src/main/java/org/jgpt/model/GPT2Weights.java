@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,9 +118,7 @@ public record GPT2Weights(
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < config.nLayer(); l++) {
             int b = 2 + 12 * l; // Checkpoints.shapes lists each layer's 12 tensors in LayerWeights' order
-            layers.add(new LayerWeights(tensors[b], tensors[b + 1], tensors[b + 2], tensors[b + 3], tensors[b + 4],
-                    tensors[b + 5], tensors[b + 6], tensors[b + 7], tensors[b + 8], tensors[b + 9], tensors[b + 10],
-                    tensors[b + 11]));
+            layers.add(new LayerWeights(Arrays.asList(tensors).subList(b, b + 12)));
         }
         int end = tensors.length;
         Tensor lnFWeight = config.postLayerNorm() ? null : tensors[end - 2];

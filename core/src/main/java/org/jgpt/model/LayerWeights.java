@@ -1,5 +1,7 @@
 package org.jgpt.model;
 
+import java.util.Arrays;
+import java.util.List;
 import org.jgpt.kernel.Tensor;
 
 /**
@@ -13,4 +15,16 @@ public record LayerWeights(
         Tensor ln2Weight, Tensor ln2Bias,          // [C], [C]
         Tensor fcWeight, Tensor fcBias,            // mlp.c_fc: [C, I], [I]
         Tensor fcProjWeight, Tensor fcProjBias) {  // mlp.c_proj: [I, C], [C]
+
+    /** A block from its twelve tensors in this record's order (null where a matrix is quantized). */
+    public LayerWeights(List<Tensor> t) {
+        this(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6), t.get(7), t.get(8), t.get(9),
+                t.get(10), t.get(11));
+    }
+
+    /** The twelve tensors in this record's order (null where a matrix is quantized). */
+    public List<Tensor> tensors() {
+        return Arrays.asList(ln1Weight, ln1Bias, attnWeight, attnBias, attnProjWeight, attnProjBias, ln2Weight, ln2Bias,
+                fcWeight, fcBias, fcProjWeight, fcProjBias);
+    }
 }

@@ -69,6 +69,11 @@ public final class Overlap {
             return out.toString();
         }
 
+        /** What {@code overlap check} prints: the {@link #table}, or with {@code json} the {@link #toJson} on a line. */
+        public String output(boolean json) {
+            return json ? Json.write(toJson()) + "\n" : table();
+        }
+
         /** What {@code overlap check --json} prints. */
         public Map<String, Object> toJson() {
             List<Object> rows = new ArrayList<>();

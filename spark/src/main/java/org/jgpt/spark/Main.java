@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.jgpt.eval.BloomFilter;
 import org.jgpt.eval.Overlap;
-import org.jgpt.io.Json;
 import org.jgpt.train.CorpusPreparer;
 import org.jgpt.train.corpus.CorpusBuilder;
 import picocli.CommandLine;
@@ -131,8 +130,7 @@ public final class Main implements Runnable {
             try (JavaSparkContext context = spark.context("prepare")) {
                 CorpusPreparer.Summary summary = new SparkJobs(context, spark.splitMegabytes << 20)
                         .prepare(inputs, out, model, valFraction, shardTokens);
-                System.out.printf("%s: %d train documents (%,d tokens), %d validation documents (%,d tokens)%n", out,
-                        summary.trainDocuments(), summary.trainTokens(), summary.valDocuments(), summary.valTokens());
+                System.out.print(summary.summary(out));
             }
             return 0;
         }
@@ -195,7 +193,7 @@ public final class Main implements Runnable {
             try (JavaSparkContext context = spark.context("overlap-check")) {
                 Overlap.CheckReport report = new SparkJobs(context, spark.splitMegabytes << 20)
                         .overlapCheck(bloom, files, new Overlap.Format(separator, field));
-                System.out.print(json ? Json.write(report.toJson()) + "\n" : report.table());
+                System.out.print(report.output(json));
             }
             return 0;
         }

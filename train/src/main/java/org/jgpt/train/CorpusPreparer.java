@@ -32,7 +32,13 @@ public final class CorpusPreparer {
     }
 
     /** What was written. */
-    public record Summary(int trainDocuments, int valDocuments, long trainTokens, long valTokens, long bytes) {}
+    public record Summary(int trainDocuments, int valDocuments, long trainTokens, long valTokens, long bytes) {
+        /** What {@code prepare} prints once the shards are written to {@code out}. */
+        public String summary(Path out) {
+            return String.format("%s: %d train documents (%,d tokens), %d validation documents (%,d tokens)%n", out,
+                    trainDocuments, trainTokens, valDocuments, valTokens);
+        }
+    }
 
     /** One document: a whole file ({@code jsonText} null, read when tokenized) or one {@code .jsonl} record's text. */
     public record Document(Path file, String jsonText, long bytes) {

@@ -55,21 +55,12 @@ final class MaskedLm implements Objective {
              GPT2Tokenizer tokenizer) {
         this.name = Name.parse(config.objective());
         this.config = config;
-        RobertaTokens special = RobertaTokens.of(tokenizer);
-        if (modelConfig.vocabSize() < tokenizer.vocabSize()) {
-            throw new IllegalArgumentException("the encoder's vocabulary (" + modelConfig.vocabSize()
-                    + ") is smaller than the corpus's (" + tokenizer.vocabSize() + ")");
-        }
-        if (modelConfig.padTokenId() != special.pad()) {
-            throw new IllegalArgumentException("the encoder's pad_token_id (" + modelConfig.padTokenId()
-                    + ") is not the vocabulary's <pad> (" + special.pad() + ")");
-        }
+        RobertaTokens special = EncoderObjectives.specialTokens(modelConfig.vocabSize(), modelConfig.padTokenId(), tokenizer);
         this.masking = new Masking(name.masking(), config.maskRate(), special, tokenizer);
-        int separator = tokenizer.documentSeparator();
         int b = config.batchSize();
         int t = config.seqLen();
-        this.train = new EncoderBatches(trainData, special, separator, b, t, config.seed());
-        this.val = valData.size() > t ? new EncoderBatches(valData, special, separator, b, t, config.seed()) : null;
+        this.train = EncoderObjectives.trainBatches(trainData, special, tokenizer, config);
+        this.val = EncoderObjectives.validationBatches(valData, special, tokenizer, config);
         TrainableEncoder.Heads heads = name.pairs() == null
                 ? TrainableEncoder.Heads.maskedLmOnly() : TrainableEncoder.Heads.maskedLmAndSentencePairs();
         this.model = new TrainableEncoder(modelConfig, heads, b, t, (float) config.dropout());

@@ -1,7 +1,6 @@
 package org.jgpt.train;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,12 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.jgpt.io.AtomicFiles;
-import org.jgpt.io.Safetensors;
 import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
 import org.jgpt.kernel.Matmul;
-import org.jgpt.kernel.Tensor;
 import org.jgpt.model.EncoderConfig;
 
 /**
@@ -360,9 +356,7 @@ public final class PermutationEncoder {
 
     /** The parameters (or, with {@code gradients}, their gradients) as saved, by name, in Hugging Face's layout. */
     public Map<String, float[]> huggingFaceTensors(boolean gradients) {
-        Map<String, float[]> tensors = new LinkedHashMap<>();
-        for (HfTensor t : hfTensors) tensors.put(t.name(), t.read(gradients ? t.parameter().grad() : t.parameter().value()));
-        return tensors;
+        return HfTensor.read(hfTensors, gradients);
     }
 
     /**
@@ -371,22 +365,11 @@ public final class PermutationEncoder {
      * ignores lm_head and mask_emb; it cannot run the whole as XLNet, whose attention is relative.
      */
     public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        List<Tensor> tensors = new ArrayList<>();
-        for (HfTensor t : hfTensors) tensors.add(Tensor.of(t.name(), t.read(t.parameter().value()), t.shape()));
-        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve("config.json"), config.toJson("RobertaModel", Map.of("jgpt_objective", "plm")));
+        HfTensor.save(dir, hfTensors, config.toJson("RobertaModel", Map.of("jgpt_objective", "plm")));
     }
 
     /** Reads every tensor back from {@code dir}; returns the names it lacks, leaving those parameters as they were. */
     public List<String> load(Path dir) {
-        List<String> missing = new ArrayList<>();
-        try (Safetensors file = Safetensors.open(dir.resolve("model.safetensors"))) {
-            for (HfTensor t : hfTensors) {
-                if (file.names().contains(t.name())) t.write(HfTensor.finite(file, t.name()), t.parameter().value());
-                else missing.add(t.name());
-            }
-        }
-        return missing;
+        return HfTensor.load(dir, hfTensors);
     }
 }

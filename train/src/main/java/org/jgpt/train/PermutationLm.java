@@ -28,21 +28,12 @@ final class PermutationLm implements Objective {
     PermutationLm(EncoderConfig modelConfig, TrainConfig config, TokenDataset trainData, TokenDataset valData,
                   GPT2Tokenizer tokenizer) {
         this.config = config;
-        RobertaTokens special = RobertaTokens.of(tokenizer);
-        if (modelConfig.vocabSize() < tokenizer.vocabSize()) {
-            throw new IllegalArgumentException("the encoder's vocabulary (" + modelConfig.vocabSize()
-                    + ") is smaller than the corpus's (" + tokenizer.vocabSize() + ")");
-        }
-        if (modelConfig.padTokenId() != special.pad()) {
-            throw new IllegalArgumentException("the encoder's pad_token_id (" + modelConfig.padTokenId()
-                    + ") is not the vocabulary's <pad> (" + special.pad() + ")");
-        }
+        RobertaTokens special = EncoderObjectives.specialTokens(modelConfig.vocabSize(), modelConfig.padTokenId(), tokenizer);
         int b = config.batchSize();
         int t = config.seqLen();
         this.orders = new PermutationOrders(id -> special.isSpecial(id) || tokenizer.isSpecial(id), t);
-        int separator = tokenizer.documentSeparator();
-        this.train = new EncoderBatches(trainData, special, separator, b, t, config.seed());
-        this.val = valData.size() > t ? new EncoderBatches(valData, special, separator, b, t, config.seed()) : null;
+        this.train = EncoderObjectives.trainBatches(trainData, special, tokenizer, config);
+        this.val = EncoderObjectives.validationBatches(valData, special, tokenizer, config);
         this.model = new PermutationEncoder(modelConfig, b, t, (float) config.dropout());
         this.inputs = new int[b * t];
         this.labels = new int[b * t];

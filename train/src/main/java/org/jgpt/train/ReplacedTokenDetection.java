@@ -41,23 +41,15 @@ final class ReplacedTokenDetection implements Objective {
                            TokenDataset valData, GPT2Tokenizer tokenizer) {
         this.config = config;
         this.tokenizer = tokenizer;
-        RobertaTokens special = RobertaTokens.of(tokenizer);
-        if (discriminatorConfig.vocabSize() < tokenizer.vocabSize()) {
-            throw new IllegalArgumentException("the model's vocabulary (" + discriminatorConfig.vocabSize()
-                    + ") is smaller than the corpus's (" + tokenizer.vocabSize() + ")");
-        }
-        if (discriminatorConfig.padTokenId() != special.pad()) {
-            throw new IllegalArgumentException("the model's pad_token_id (" + discriminatorConfig.padTokenId()
-                    + ") is not the vocabulary's <pad> (" + special.pad() + ")");
-        }
+        RobertaTokens special = EncoderObjectives.specialTokens(discriminatorConfig.vocabSize(),
+                discriminatorConfig.padTokenId(), tokenizer);
         boolean generated = config.objective().equals(RTD);
         this.masking = new Masking(Masking.Kind.TOKENS, config.maskRate(),
                 generated ? Masking.Replacement.ELECTRA : Masking.Replacement.RANDOM, special, tokenizer);
         int b = config.batchSize();
         int t = config.seqLen();
-        int separator = tokenizer.documentSeparator();
-        this.train = new EncoderBatches(trainData, special, separator, b, t, config.seed());
-        this.val = valData.size() > t ? new EncoderBatches(valData, special, separator, b, t, config.seed()) : null;
+        this.train = EncoderObjectives.trainBatches(trainData, special, tokenizer, config);
+        this.val = EncoderObjectives.validationBatches(valData, special, tokenizer, config);
         ElectraConfig generatorConfig = generated ? discriminatorConfig.generator(config.generatorWidthRatio()) : null;
         this.model = new TrainableElectra(discriminatorConfig, generatorConfig, (float) config.discriminatorWeight(), b, t,
                 (float) config.dropout());

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.jgpt.io.AtomicFiles;
 import org.jgpt.io.Safetensors;
 import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
@@ -648,9 +647,7 @@ public final class TrainableEncoder implements SequenceClassifier {
 
     /** The parameters (or, with {@code gradients}, their gradients) as Hugging Face names them, in its layout. */
     public Map<String, float[]> huggingFaceTensors(boolean gradients) {
-        Map<String, float[]> tensors = new LinkedHashMap<>();
-        for (HfTensor t : hfTensors) tensors.put(t.name(), t.read(gradients ? t.parameter().grad() : t.parameter().value()));
-        return tensors;
+        return HfTensor.read(hfTensors, gradients);
     }
 
     /** The architecture that transformers builds from what {@link #save} writes. */
@@ -666,11 +663,7 @@ public final class TrainableEncoder implements SequenceClassifier {
      * transformers ignores.
      */
     public void save(Path dir, Map<String, Object> configExtra) throws IOException {
-        Files.createDirectories(dir);
-        List<Tensor> tensors = new ArrayList<>();
-        for (HfTensor t : hfTensors) tensors.add(Tensor.of(t.name(), t.read(t.parameter().value()), t.shape()));
-        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve("config.json"), config.toJson(architecture(), configExtra));
+        HfTensor.save(dir, hfTensors, config.toJson(architecture(), configExtra));
     }
 
     /**

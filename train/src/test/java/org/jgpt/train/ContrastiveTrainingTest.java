@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import java.util.TreeSet;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
 import org.jgpt.model.EncoderConfig;
-import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,18 +38,12 @@ class ContrastiveTrainingTest {
 
     @BeforeAll
     static void writeData() throws IOException {
-        List<String> lines = Files.readAllLines(RepoFiles.find("data/corpora/debian-l10n-en-fr/pairs.jsonl")).subList(0, 100);
+        List<String> lines = EncoderFixtures.englishFrenchPairs();
         pairs = Files.write(dir.resolve("pairs.jsonl"), lines);
         StringBuilder english = new StringBuilder();
-        StringBuilder both = new StringBuilder();
-        for (String line : lines) {
-            Map<String, Object> pair = Json.parseObject(line);
-            english.append(((String) pair.get("en")).replace('\n', ' ')).append('\n');
-            both.append(pair.get("en")).append('\n').append(pair.get("fr")).append('\n');
-        }
+        for (String line : lines) english.append(((String) Json.parseObject(line).get("en")).replace('\n', ' ')).append('\n');
         sentences = Files.writeString(dir.resolve("sentences.txt"), english);
-        tokenizer = BpeTrainer.train(List.of(both.toString().getBytes(StandardCharsets.UTF_8)), 400,
-                BpeTrainer.SpecialTokens.ROBERTA, null);
+        tokenizer = EncoderFixtures.bilingualTokenizer(lines);
         model = EncoderConfig.roberta(tokenizer.vocabSize(), 24, 16, 2, 2);
     }
 
@@ -65,27 +57,12 @@ class ContrastiveTrainingTest {
         return config("contrastive-pairs", pairs, 0.05, "cls", List.of("en", "fr"));
     }
 
-    private static final class Recorder implements Trainer.Listener {
-        final List<Double> values = new ArrayList<>();
-
-        @Override
-        public void onStep(Trainer.StepMetrics metrics) {
-            values.add(metrics.loss());
-        }
-
-        @Override
-        public void onValidation(int step, double loss, double accuracy) {
-            values.add(-loss);
-            values.add(accuracy);
-        }
-    }
-
     private static void assertResumeIsExact(TrainConfig config, String name) throws IOException {
-        Recorder whole = new Recorder();
+        EncoderFixtures.Recorder whole = new EncoderFixtures.Recorder();
         try (Trainer trainer = Trainer.start(config, model, tokenizer, dir.resolve(name + "-whole"))) {
             trainer.run(whole, () -> false);
         }
-        Recorder split = new Recorder();
+        EncoderFixtures.Recorder split = new EncoderFixtures.Recorder();
         try (Trainer first = Trainer.start(config, model, tokenizer, dir.resolve(name + "-split"))) {
             first.run(split, () -> split.values.size() >= 5); // stops after step 5, a validation step
         }

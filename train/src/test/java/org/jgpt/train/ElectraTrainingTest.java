@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +17,6 @@ import java.util.TreeSet;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
 import org.jgpt.model.ElectraConfig;
-import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,15 +38,8 @@ class ElectraTrainingTest {
 
     @BeforeAll
     static void prepareCorpus() throws IOException {
-        String moby = Files.readString(RepoFiles.find("data/corpora/moby-dick.txt"));
-        GPT2Tokenizer tokenizer = BpeTrainer.train(List.of(moby.substring(0, 100_000).getBytes(StandardCharsets.UTF_8)),
-                400, BpeTrainer.SpecialTokens.ROBERTA, null);
-        Path corpus = Files.createDirectories(dir.resolve("corpus"));
-        for (int i = 0; i < 6; i++) {
-            Files.writeString(corpus.resolve("part" + i + ".txt"), moby.substring(10_000 * i + 5_000, 10_000 * i + 7_000));
-        }
+        GPT2Tokenizer tokenizer = EncoderFixtures.prepareMobyDick(dir);
         data = dir.resolve("data");
-        CorpusPreparer.prepare(List.of(corpus), data, tokenizer, 0.34, 1_000_000, null);
         // as the reference fixture: embeddings 12 wide, discriminator 16 (2 layers, 2 heads), generator half as wide
         model = ElectraConfig.of(tokenizer.vocabSize(), 24, 12, 16, 2, 2, 1);
     }
@@ -57,21 +47,6 @@ class ElectraTrainingTest {
     private static TrainConfig config(String objective, double widthRatio, double discriminatorWeight) {
         return new TrainConfig(data.toString(), 2, 24, 2, 6, 3e-3, 3e-4, 2, 0.01, true, 0.9, 0.999, 1.0, 0.1, 3, 2, 0, 42,
                 objective, 0.15, 0.05, "mean", List.of(), widthRatio, discriminatorWeight);
-    }
-
-    private static final class Recorder implements Trainer.Listener {
-        final List<Double> values = new ArrayList<>();
-
-        @Override
-        public void onStep(Trainer.StepMetrics metrics) {
-            values.add(metrics.loss());
-        }
-
-        @Override
-        public void onValidation(int step, double loss, double accuracy) {
-            values.add(-loss);
-            values.add(accuracy);
-        }
     }
 
     private static void assertSameTensors(Path a, Path b) {
@@ -83,11 +58,11 @@ class ElectraTrainingTest {
 
     @Test
     void resumedRtdRunEqualsUninterruptedRun() throws IOException {
-        Recorder whole = new Recorder();
+        EncoderFixtures.Recorder whole = new EncoderFixtures.Recorder();
         try (Trainer trainer = Trainer.start(config("rtd", 0.5, 50), model, dir.resolve("whole"))) {
             trainer.run(whole, () -> false);
         }
-        Recorder split = new Recorder();
+        EncoderFixtures.Recorder split = new EncoderFixtures.Recorder();
         try (Trainer first = Trainer.start(config("rtd", 0.5, 50), model, dir.resolve("split"))) {
             first.run(split, () -> split.values.size() >= 3);
         }
@@ -145,7 +120,7 @@ class ElectraTrainingTest {
 
     @Test
     void rtdRandomTrainsAndSavesTheDiscriminatorAlone() throws IOException {
-        Recorder recorder = new Recorder();
+        EncoderFixtures.Recorder recorder = new EncoderFixtures.Recorder();
         Path out = dir.resolve("random");
         try (Trainer trainer = Trainer.start(config("rtd-random", 0.5, 50), model, out)) {
             trainer.run(recorder, () -> false);

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,7 +15,6 @@ import java.util.TreeSet;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
 import org.jgpt.model.EncoderConfig;
-import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,15 +35,8 @@ class EncoderTrainingTest {
 
     @BeforeAll
     static void prepareCorpus() throws IOException {
-        String moby = Files.readString(RepoFiles.find("data/corpora/moby-dick.txt"));
-        GPT2Tokenizer tokenizer = BpeTrainer.train(List.of(moby.substring(0, 100_000).getBytes(StandardCharsets.UTF_8)),
-                400, BpeTrainer.SpecialTokens.ROBERTA, null);
-        Path corpus = Files.createDirectories(dir.resolve("corpus"));
-        for (int i = 0; i < 6; i++) {
-            Files.writeString(corpus.resolve("part" + i + ".txt"), moby.substring(10_000 * i + 5_000, 10_000 * i + 7_000));
-        }
+        GPT2Tokenizer tokenizer = EncoderFixtures.prepareMobyDick(dir);
         data = dir.resolve("data");
-        CorpusPreparer.prepare(List.of(corpus), data, tokenizer, 0.34, 1_000_000, null);
         model = EncoderConfig.roberta(tokenizer.vocabSize(), 24, 16, 2, 2);
     }
 
@@ -55,28 +45,13 @@ class EncoderTrainingTest {
                 objective, maskRate, 0.05, "mean", List.of());
     }
 
-    private static final class Recorder implements Trainer.Listener {
-        final List<Double> values = new ArrayList<>();
-
-        @Override
-        public void onStep(Trainer.StepMetrics metrics) {
-            values.add(metrics.loss());
-        }
-
-        @Override
-        public void onValidation(int step, double loss, double accuracy) {
-            values.add(-loss);
-            values.add(accuracy);
-        }
-    }
-
     @Test
     void resumedMaskedRunEqualsUninterruptedRun() throws IOException {
-        Recorder whole = new Recorder();
+        EncoderFixtures.Recorder whole = new EncoderFixtures.Recorder();
         try (Trainer trainer = Trainer.start(config("mlm+sop", 0.15), model, dir.resolve("whole"))) {
             trainer.run(whole, () -> false);
         }
-        Recorder split = new Recorder();
+        EncoderFixtures.Recorder split = new EncoderFixtures.Recorder();
         try (Trainer first = Trainer.start(config("mlm+sop", 0.15), model, dir.resolve("split"))) {
             first.run(split, () -> split.values.size() >= 3);
         }
@@ -124,7 +99,7 @@ class EncoderTrainingTest {
 
     @Test
     void maskedLmEvaluationOfTheSavedModelEqualsTrainingsLastValidation() throws IOException {
-        Recorder recorder = new Recorder();
+        EncoderFixtures.Recorder recorder = new EncoderFixtures.Recorder();
         Path out = dir.resolve("evaluated");
         try (Trainer trainer = Trainer.start(config("mlm", 0.15), model, out)) {
             trainer.run(recorder, () -> false);

@@ -7,17 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
 import org.jgpt.model.EncoderConfig;
-import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,15 +34,8 @@ class PermutationTrainingTest {
 
     @BeforeAll
     static void prepareCorpus() throws IOException {
-        String moby = Files.readString(RepoFiles.find("data/corpora/moby-dick.txt"));
-        GPT2Tokenizer tokenizer = BpeTrainer.train(List.of(moby.substring(0, 100_000).getBytes(StandardCharsets.UTF_8)),
-                400, BpeTrainer.SpecialTokens.ROBERTA, null);
-        Path corpus = Files.createDirectories(dir.resolve("corpus"));
-        for (int i = 0; i < 6; i++) {
-            Files.writeString(corpus.resolve("part" + i + ".txt"), moby.substring(10_000 * i + 5_000, 10_000 * i + 7_000));
-        }
+        GPT2Tokenizer tokenizer = EncoderFixtures.prepareMobyDick(dir);
         data = dir.resolve("data");
-        CorpusPreparer.prepare(List.of(corpus), data, tokenizer, 0.34, 1_000_000, null);
         model = EncoderConfig.roberta(tokenizer.vocabSize(), 24, 16, 2, 2);
     }
 
@@ -54,28 +44,13 @@ class PermutationTrainingTest {
                 0, 42, "plm", 0.15, 0.05, "mean", List.of(), 0.25, 50);
     }
 
-    private static final class Recorder implements Trainer.Listener {
-        final List<Double> values = new ArrayList<>();
-
-        @Override
-        public void onStep(Trainer.StepMetrics metrics) {
-            values.add(metrics.loss());
-        }
-
-        @Override
-        public void onValidation(int step, double loss, double accuracy) {
-            values.add(-loss);
-            values.add(accuracy);
-        }
-    }
-
     @Test
     void resumedRunEqualsUninterruptedRun() throws IOException {
-        Recorder whole = new Recorder();
+        EncoderFixtures.Recorder whole = new EncoderFixtures.Recorder();
         try (Trainer trainer = Trainer.start(config(24), model, dir.resolve("whole"))) {
             trainer.run(whole, () -> false);
         }
-        Recorder split = new Recorder();
+        EncoderFixtures.Recorder split = new EncoderFixtures.Recorder();
         try (Trainer first = Trainer.start(config(24), model, dir.resolve("split"))) {
             first.run(split, () -> split.values.size() >= 3);
         }

@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.jgpt.io.Json;
 import org.jgpt.io.LineRanges;
+import org.jgpt.train.CorpusPreparer;
 import org.netpreserve.jwarc.HttpResponse;
 import org.netpreserve.jwarc.MediaType;
 import org.netpreserve.jwarc.WarcReader;
@@ -169,20 +170,9 @@ public final class CorpusBuilder {
         if (Files.exists(out)) throw new IOException(out + " exists; choose another --out (the corpus builder never overwrites)");
     }
 
-    /** The input files in corpus order: each input in turn, directories walked in name order. */
+    /** The input files in corpus order: {@link CorpusPreparer#inputFiles}'s listing, which must not be empty. */
     public static List<Path> inputFiles(List<Path> inputs) throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (Path input : inputs) {
-            if (Files.isDirectory(input)) {
-                try (Stream<Path> walk = Files.walk(input)) {
-                    walk.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).forEach(files::add);
-                }
-            } else if (Files.isRegularFile(input)) {
-                files.add(input);
-            } else {
-                throw new IOException(input + ": no such file or directory");
-            }
-        }
+        List<Path> files = CorpusPreparer.inputFiles(inputs);
         if (files.isEmpty()) throw new IOException("no input files in " + inputs);
         return files;
     }
