@@ -71,21 +71,21 @@ public final class Main implements Runnable {
         @Mixin
         SparkOptions spark;
 
-        @Option(names = "--out", required = true, description = "Output folder (must not exist).")
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist).")
         Path out;
 
         @Option(names = "--exclude-domains", split = ",", paramLabel = "DOMAIN", defaultValue = "wikipedia.org",
-                description = "Domains left out with their subdomains, comma-separated; '' for none (default: ${DEFAULT-VALUE}).")
+                description = "Domains left out with their subdomains, comma-separated; '' for none (default: ${DEFAULT-VALUE}, as the GPT-2 paper did).")
         List<String> excludeDomains;
 
-        @Option(names = "--min-words", defaultValue = "50", description = "Documents with fewer words are dropped (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--min-words", defaultValue = "50", paramLabel = "N", description = "Documents with fewer words are dropped (default: ${DEFAULT-VALUE}).")
         int minWords;
 
-        @Option(names = "--near-threshold", defaultValue = "0.8",
+        @Option(names = "--near-threshold", defaultValue = "0.8", paramLabel = "J",
                 description = "Estimated Jaccard similarity of word 5-gram sets at which a document is a near duplicate of an earlier one (default: ${DEFAULT-VALUE}).")
         double nearThreshold;
 
-        @Option(names = "--seed", defaultValue = "0", description = "Seed of the MinHash functions (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the MinHash functions (default: ${DEFAULT-VALUE}).")
         long seed;
 
         @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Files or directories: .html/.htm pages, .warc/.warc.gz archives, .jsonl records, other files as plain text.")
@@ -110,16 +110,16 @@ public final class Main implements Runnable {
         @Mixin
         SparkOptions spark;
 
-        @Option(names = "--out", required = true, description = "Output directory (must not exist or be empty).")
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (must not exist or be empty).")
         Path out;
 
-        @Option(names = "--val-fraction", defaultValue = "0.05", description = "Fraction of documents held out for validation (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--val-fraction", defaultValue = "0.05", paramLabel = "F", description = "Fraction of documents held out for validation (default: ${DEFAULT-VALUE}).")
         double valFraction;
 
-        @Option(names = "--model", description = "Model directory whose tokenizer to use (default: GPT-2's).")
+        @Option(names = "--model", paramLabel = "DIR", description = "Model or tokenizer directory whose vocab.json and merges.txt to use (default: GPT-2's own).")
         Path model;
 
-        @Option(names = "--shard-tokens", defaultValue = "10000000", description = "Tokens per shard file (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--shard-tokens", defaultValue = "10000000", paramLabel = "N", description = "Tokens per shard file (default: ${DEFAULT-VALUE}).")
         int shardTokens;
 
         @Parameters(arity = "1..*", paramLabel = "INPUT", description = "Files, directories or .jsonl files.")
