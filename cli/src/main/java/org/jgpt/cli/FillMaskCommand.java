@@ -48,7 +48,7 @@ final class FillMaskCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (topK < 1) throw new IllegalArgumentException("--top-k must be at least 1");
-        TrainableEncoder.requireEncoder(model);
+        TrainableEncoder.requireMaskedLm(model);
         GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
         RobertaTokens special = RobertaTokens.of(tokenizer);
         // RoBERTa's <mask> takes the space before it (lstrip), so the filler brings its own, as in Hugging Face

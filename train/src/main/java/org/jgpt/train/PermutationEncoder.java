@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.jgpt.io.AtomicFiles;
+import org.jgpt.io.Json;
 import org.jgpt.io.Safetensors;
 import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
@@ -30,6 +31,9 @@ import org.jgpt.model.EncoderConfig;
  * (roberta.*, the body: the content stream), lm_head.* and {@code mask_emb} [1, hidden].
  */
 public final class PermutationEncoder {
+    /** The config.json key that marks a permutation LM's folder; transformers ignores it. */
+    private static final String OBJECTIVE_KEY = "jgpt_objective";
+
     private final EncoderConfig config;
     private final int batch;
     private final int seqLen;
@@ -375,7 +379,12 @@ public final class PermutationEncoder {
         List<Tensor> tensors = new ArrayList<>();
         for (HfTensor t : hfTensors) tensors.add(Tensor.of(t.name(), t.read(t.parameter().value()), t.shape()));
         Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve("config.json"), config.toJson("RobertaModel", Map.of("jgpt_objective", "plm")));
+        AtomicFiles.writeString(dir.resolve("config.json"), config.toJson("RobertaModel", Map.of(OBJECTIVE_KEY, PermutationLm.NAME)));
+    }
+
+    /** Whether {@code dir}'s config.json marks it as a permutation LM's folder, as {@link #save} writes it. */
+    public static boolean savedIn(Path dir) {
+        return PermutationLm.NAME.equals(Json.parseFile(dir.resolve("config.json")).get(OBJECTIVE_KEY));
     }
 
     /** Reads every tensor back from {@code dir}; returns the names it lacks, leaving those parameters as they were. */
