@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * fill-mask on a small encoder saved in RoBERTa's layout: the JSON is the fill-mask pipeline's (score, token,
  * token_str, sequence; best first; a list per mask when there are several), and models of the wrong kind are refused
  * both ways with a message that says why; eval --task masked-lm scores the encoder on a prepared corpus's held-out
- * split and refuses a GPT-2; fill-mask, masked-lm and tlm refuse a permutation LM's folder; a masked objective refuses a
- * vocabulary without RoBERTa's special tokens.
+ * split and refuses a GPT-2; fill-mask, masked-lm and tlm refuse a permutation LM's folder; train --init and bench
+ * refuse encoders, RoBERTa's and ELECTRA's, saying what takes them; a masked objective refuses a vocabulary without
+ * RoBERTa's special tokens.
  */
 class EncoderCommandsTest {
     private static final Path GPT2 = Path.of("..", "data", "fixtures", "gpt2", "full-vocab");
@@ -179,6 +180,29 @@ class EncoderCommandsTest {
             assertTrue(run.err().contains(plm + " is a permutation-LM encoder ('jgpt train --objective plm'), not a masked LM")
                     && run.err().contains("finetune takes its RoBERTa body"), run.err());
         }
+    }
+
+    /** train --init (clm) and bench --model take a GPT; an encoder's folder is refused naming its kind and what takes it. */
+    @Test
+    void trainInitAndBenchRefuseEncoderFoldersSayingWhatTakesThem() {
+        Path electra = Path.of("..", "data", "fixtures", "electra", "tiny");
+        Map<Path, String> kinds = Map.of(encoder, "is a RoBERTa encoder, which ", electra, "is an ELECTRA model, which ");
+        Path out = dir.resolve("never-trained");
+        for (Map.Entry<Path, String> kind : kinds.entrySet()) {
+            String folder = kind.getKey().toString();
+            List<CliRun> runs = List.of(
+                    CliRun.of("train", "--init", folder, "--data", dir.resolve("data").toString(), "--out", out.toString(), "--steps", "1"),
+                    CliRun.of("bench", "decode", "--model", folder),
+                    CliRun.of("bench", "prefill", "--model", folder),
+                    CliRun.of("bench", "train", "--model", folder, "--steps", "1"));
+            for (CliRun run : runs) {
+                assertEquals(1, run.exitCode(), run.out());
+                assertEquals("", run.out());
+                assertTrue(run.err().contains(folder + " " + kind.getValue()) && run.err().contains("this command needs a GPT;")
+                        && run.err().contains("finetune"), run.err());
+            }
+        }
+        assertFalse(Files.exists(out), "nothing written");
     }
 
     @Test
