@@ -108,6 +108,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dtype f32, f16 and bf16 apply to --preset's random weights; a --model"
                     + " keeps its own (or takes q8_0)");
         }
+        if (source.modelDir != null) ModelDirectory.requireGpt(source.modelDir, "bench " + mode + " cannot time");
         String name = source.modelDir != null ? source.modelDir.toString()
                 : (source.preset != null ? source.preset : "gpt2") + " (random)";
         try (GPT2Weights weights = quantizedIf(q8, source.modelDir != null ? Checkpoints.load(source.modelDir)
@@ -179,6 +180,7 @@ final class BenchCommand implements Callable<Integer> {
         GPT2Config config;
         String name;
         if (source.modelDir != null) {
+            ModelDirectory.requireGpt(source.modelDir, "bench train --objective clm cannot time");
             config = GPT2Config.load(source.modelDir.resolve("config.json"));
             name = source.modelDir + " (config, random weights)";
         } else {

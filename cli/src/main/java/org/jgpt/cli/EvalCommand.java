@@ -217,7 +217,7 @@ final class EvalCommand implements Callable<Integer> {
     /** masked-lm: --data is a corpus made by 'jgpt prepare'; its validation split is scored in batches of 8 windows. */
     private EvalResult maskedLm() throws IOException {
         int window = context != null ? context
-                : Math.min(MASKED_LM_WINDOW, EncoderConfig.load(TrainableEncoder.requireEncoder(modelDir)).maxLength());
+                : Math.min(MASKED_LM_WINDOW, EncoderConfig.load(TrainableEncoder.requireMaskedLm(modelDir)).maxLength());
         MaskedLmEvaluation.Result r = MaskedLmEvaluation.run(modelDir, data, masking, maskRate, MASKED_LM_BATCH, window,
                 seed, limit > 0 ? limit : Integer.MAX_VALUE);
         Map<String, Object> metrics = new LinkedHashMap<>();

@@ -4,10 +4,12 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.concurrent.Callable;
 import org.jgpt.io.Json;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -48,7 +50,7 @@ final class FillMaskCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (topK < 1) throw new IllegalArgumentException("--top-k must be at least 1");
-        TrainableEncoder.requireEncoder(model);
+        TrainableEncoder.requireMaskedLm(model);
         GPT2Tokenizer tokenizer = GPT2Tokenizer.fromDirectory(model);
         RobertaTokens special = RobertaTokens.of(tokenizer);
         // RoBERTa's <mask> takes the space before it (lstrip), so the filler brings its own, as in Hugging Face
@@ -102,11 +104,24 @@ final class FillMaskCommand implements Callable<Integer> {
         return p;
     }
 
-    /** The ids of the {@code k} largest probabilities, largest first (ties to the smaller id). */
-    private static int[] best(double[] p, int k) {
-        return java.util.stream.IntStream.range(0, p.length).boxed()
-                .sorted((a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b))
-                .limit(k).mapToInt(Integer::intValue).toArray();
+    /**
+     * The ids of the {@code k} largest probabilities, largest first (ties to the smaller id). A heap keeps the best k
+     * seen so far, the worst of them on top, so a vocabulary of V costs V log k rather than a sort of V.
+     */
+    static int[] best(double[] p, int k) {
+        Comparator<Integer> better = (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b);
+        PriorityQueue<Integer> kept = new PriorityQueue<>(k + 1, better.reversed());
+        for (int id = 0; id < p.length; id++) {
+            if (kept.size() < k) {
+                kept.add(id);
+            } else if (better.compare(id, kept.peek()) < 0) {
+                kept.poll();
+                kept.add(id);
+            }
+        }
+        int[] ids = new int[kept.size()];
+        for (int i = ids.length - 1; i >= 0; i--) ids[i] = kept.poll();
+        return ids;
     }
 
     private static int[] withoutSpecial(int[] ids, RobertaTokens special) {

@@ -9,6 +9,7 @@ import org.jgpt.tokenizer.GPT1Tokenizer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.tokenizer.Tokenizer;
 import org.jgpt.train.EncoderFolder;
+import org.jgpt.train.PermutationEncoder;
 
 /** What a model directory holds: config.json and weights, and the tokenizer files when they are not GPT-2's own. */
 record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoCloseable {
@@ -39,6 +40,24 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
         return EncoderFolder.describes(dir);
     }
 
+    /**
+     * An error when {@code dir} holds an encoder rather than a GPT, that says which kind and which commands take it;
+     * {@code refusal} says what the command cannot do with it, e.g. "does not generate or score text".
+     */
+    static void requireGpt(Path dir, String refusal) {
+        if (!isEncoder(dir)) return;
+        String what = switch (EncoderFolder.of(dir).kind()) {
+            case ROBERTA -> PermutationEncoder.savedIn(dir)
+                    ? "a permutation-LM encoder ('jgpt train --objective plm'), which " + refusal + ": this command needs"
+                            + " a GPT; finetune takes its RoBERTa body"
+                    : "a RoBERTa encoder, which " + refusal + ": this command needs a GPT; encoders take fill-mask,"
+                            + " finetune, classify, and train --init with an encoder objective (mlm, simcse, ...)";
+            case ELECTRA -> "an ELECTRA model, which " + refusal + ": this command needs a GPT; ELECTRA models take"
+                    + " finetune and classify";
+        };
+        throw new IllegalArgumentException(dir + " is " + what);
+    }
+
     static ModelDirectory open(Path dir) {
         return open(dir, false);
     }
@@ -46,15 +65,7 @@ record ModelDirectory(GPT2Weights weights, Tokenizer tokenizer) implements AutoC
     /** {@link #open(Path)}, the matrices quantized to Q8_0 at load if {@code q8} (and not already). */
     static ModelDirectory open(Path dir, boolean q8) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
-        if (isEncoder(dir)) {
-            String takes = switch (EncoderFolder.of(dir).kind()) {
-                case ROBERTA -> "a RoBERTa encoder, which does not generate or score text: this command needs a GPT;"
-                        + " encoders take fill-mask, finetune and classify";
-                case ELECTRA -> "an ELECTRA model, which does not generate or score text: this command needs a GPT;"
-                        + " ELECTRA models take finetune and classify";
-            };
-            throw new IllegalArgumentException(dir + " is " + takes);
-        }
+        requireGpt(dir, "does not generate or score text");
         GPT2Weights weights = Checkpoints.load(dir);
         try {
             Tokenizer tokenizer = tokenizer(dir, weights.config());

@@ -163,6 +163,7 @@ final class TrainCommand implements Callable<Integer> {
             } else if ("scratch".equals(init)) {
                 trainer = Trainer.start(config, modelConfig(), null, out);
             } else {
+                ModelDirectory.requireGpt(Path.of(init), "cannot start a causal-LM run (--objective clm)");
                 try (GPT2Weights weights = Checkpoints.load(Path.of(init))) {
                     trainer = Trainer.start(config, weights.config(), weights, out);
                 }

@@ -18,6 +18,7 @@ import org.jgpt.model.EncoderConfig;
 import org.jgpt.tokenizer.BpeTrainer;
 import org.jgpt.tokenizer.GPT2Tokenizer;
 import org.jgpt.train.CorpusPreparer;
+import org.jgpt.train.PermutationEncoder;
 import org.jgpt.train.TrainableEncoder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * fill-mask on a small encoder saved in RoBERTa's layout: the JSON is the fill-mask pipeline's (score, token,
  * token_str, sequence; best first; a list per mask when there are several), and models of the wrong kind are refused
  * both ways with a message that says why; eval --task masked-lm scores the encoder on a prepared corpus's held-out
- * split and refuses a GPT-2; a masked objective refuses a vocabulary without RoBERTa's special tokens.
+ * split and refuses a GPT-2; fill-mask, masked-lm and tlm refuse a permutation LM's folder; train --init and bench
+ * refuse encoders, RoBERTa's and ELECTRA's, saying what takes them; a masked objective refuses a vocabulary without
+ * RoBERTa's special tokens.
  */
 class EncoderCommandsTest {
     private static final Path GPT2 = Path.of("..", "data", "fixtures", "gpt2", "full-vocab");
@@ -157,6 +160,49 @@ class EncoderCommandsTest {
         CliRun generate = CliRun.of("generate", "--model", encoder.toString(), "Hello");
         assertNotEquals(0, generate.exitCode());
         assertTrue(generate.err().contains("is a RoBERTa encoder"), generate.err());
+    }
+
+    /** plm's folder holds RoBERTa's tensors and an lm_head, but that head reads the query stream, never <mask>. */
+    @Test
+    void aPermutationLmFolderIsRefusedByTheCommandsThatFillMasks() throws IOException {
+        PermutationEncoder model = new PermutationEncoder(EncoderConfig.roberta(tokenizer.vocabSize(), 32, 16, 1, 2), 1, 8, 0f);
+        model.initialize(3);
+        Path plm = dir.resolve("plm");
+        model.save(plm);
+        tokenizer.save(plm);
+        List<CliRun> runs = List.of(
+                CliRun.of("fill-mask", "--model", plm.toString(), "The <mask> whale"),
+                CliRun.of("eval", "--task", "masked-lm", "--model", plm.toString(), "--data", dir.resolve("data").toString()),
+                CliRun.of("eval", "--task", "tlm", "--model", plm.toString(), "--data", dir.resolve("pairs.jsonl").toString()));
+        for (CliRun run : runs) {
+            assertNotEquals(0, run.exitCode(), run.out());
+            assertEquals("", run.out());
+            assertTrue(run.err().contains(plm + " is a permutation-LM encoder ('jgpt train --objective plm'), not a masked LM")
+                    && run.err().contains("finetune takes its RoBERTa body"), run.err());
+        }
+    }
+
+    /** train --init (clm) and bench --model take a GPT; an encoder's folder is refused naming its kind and what takes it. */
+    @Test
+    void trainInitAndBenchRefuseEncoderFoldersSayingWhatTakesThem() {
+        Path electra = Path.of("..", "data", "fixtures", "electra", "tiny");
+        Map<Path, String> kinds = Map.of(encoder, "is a RoBERTa encoder, which ", electra, "is an ELECTRA model, which ");
+        Path out = dir.resolve("never-trained");
+        for (Map.Entry<Path, String> kind : kinds.entrySet()) {
+            String folder = kind.getKey().toString();
+            List<CliRun> runs = List.of(
+                    CliRun.of("train", "--init", folder, "--data", dir.resolve("data").toString(), "--out", out.toString(), "--steps", "1"),
+                    CliRun.of("bench", "decode", "--model", folder),
+                    CliRun.of("bench", "prefill", "--model", folder),
+                    CliRun.of("bench", "train", "--model", folder, "--steps", "1"));
+            for (CliRun run : runs) {
+                assertEquals(1, run.exitCode(), run.out());
+                assertEquals("", run.out());
+                assertTrue(run.err().contains(folder + " " + kind.getValue()) && run.err().contains("this command needs a GPT;")
+                        && run.err().contains("finetune"), run.err());
+            }
+        }
+        assertFalse(Files.exists(out), "nothing written");
     }
 
     @Test

@@ -46,11 +46,11 @@ final class CausalLm implements Objective {
     }
 
     @Override
-    public float trainOn(long index, float lossScale, long dropoutSeed) {
+    public Trained trainOn(long index, float lossScale, long dropoutSeed) {
         train.randomBatch(index, inputs, targets);
         float loss = model.forward(inputs, targets, dropoutSeed);
         model.backward(lossScale);
-        return loss;
+        return new Trained(loss, inputs.length); // packed windows: no padding
     }
 
     @Override

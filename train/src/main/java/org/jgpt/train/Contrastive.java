@@ -92,11 +92,11 @@ final class Contrastive implements Objective {
     }
 
     @Override
-    public float trainOn(long index, float lossScale, long dropoutSeed) {
+    public Trained trainOn(long index, float lossScale, long dropoutSeed) {
         fill(trainAnchors, trainPositives, order.batch(index, config.batchSize()));
         float loss = step.forward(inputs, lengths, true, dropoutSeed);
         step.backward(lossScale);
-        return loss;
+        return new Trained(loss, Arrays.stream(lengths).asLongStream().sum()); // both views of a simcse sentence count
     }
 
     /** Rows 0..b-1 the records' anchors, rows b..2b-1 their positives, each padded to the sequence length. */

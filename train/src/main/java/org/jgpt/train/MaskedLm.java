@@ -2,6 +2,7 @@ package org.jgpt.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,12 +87,12 @@ final class MaskedLm implements Objective {
     }
 
     @Override
-    public float trainOn(long index, float lossScale, long dropoutSeed) {
+    public Trained trainOn(long index, float lossScale, long dropoutSeed) {
         fill(train, index, false);
         masking.apply(inputs, labels, config.batchSize(), config.seqLen(), BatchLoader.mix(config.seed() ^ 0x3C6EF372L, index));
         float loss = model.forward(inputs, lengths, labels, name.pairs() == null ? null : pairLabels, dropoutSeed);
         model.backward(lossScale);
-        return loss;
+        return new Trained(loss, Arrays.stream(lengths).asLongStream().sum());
     }
 
     private void fill(EncoderBatches batches, long index, boolean sequential) {

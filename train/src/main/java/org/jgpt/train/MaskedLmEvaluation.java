@@ -24,7 +24,7 @@ public final class MaskedLmEvaluation {
      */
     public static Result run(Path modelDir, Path data, String masking, double maskRate, int batch, int seqLen,
                              long seed, int batches) throws IOException {
-        EncoderConfig encoder = EncoderConfig.load(TrainableEncoder.requireEncoder(modelDir));
+        EncoderConfig encoder = EncoderConfig.load(TrainableEncoder.requireMaskedLm(modelDir));
         if (seqLen > encoder.maxLength()) {
             throw new IllegalArgumentException("windows of " + seqLen + " tokens exceed the encoder's " + encoder.maxLength());
         }

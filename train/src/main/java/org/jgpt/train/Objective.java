@@ -14,13 +14,16 @@ interface Objective {
     /** Validation figures; {@code accuracy} is what {@link #accuracyName} says, NaN for the causal LM. */
     record Validation(double loss, double accuracy) {}
 
+    /** A trained micro-batch: its loss, and the tokens it held that were not padding, which throughput counts. */
+    record Trained(float loss, long tokens) {}
+
     List<Parameter> parameters();
 
     /** The model's own initialisation (GPT-2's, or BERT's). */
     void initialize(long seed);
 
-    /** Forward and backward of micro-batch {@code index}, the gradient scaled by {@code lossScale}; returns its loss. */
-    float trainOn(long index, float lossScale, long dropoutSeed);
+    /** Forward and backward of micro-batch {@code index}, the gradient scaled by {@code lossScale}. */
+    Trained trainOn(long index, float lossScale, long dropoutSeed);
 
     /** Dropout off, over the first {@code batches} batches of the validation split; empty if it has none. */
     Optional<Validation> validate(int batches);

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.jgpt.io.Json;
 import org.jgpt.kernel.Activations;
 import org.jgpt.kernel.Backprop;
 import org.jgpt.kernel.Matmul;
@@ -26,6 +27,9 @@ import org.jgpt.model.EncoderConfig;
  * (roberta.*, the body: the content stream), lm_head.* and {@code mask_emb} [1, hidden].
  */
 public final class PermutationEncoder {
+    /** The config.json key that marks a permutation LM's folder; transformers ignores it. */
+    private static final String OBJECTIVE_KEY = "jgpt_objective";
+
     private final EncoderConfig config;
     private final int batch;
     private final int seqLen;
@@ -365,7 +369,12 @@ public final class PermutationEncoder {
      * ignores lm_head and mask_emb; it cannot run the whole as XLNet, whose attention is relative.
      */
     public void save(Path dir) throws IOException {
-        HfTensor.save(dir, hfTensors, config.toJson("RobertaModel", Map.of("jgpt_objective", "plm")));
+        HfTensor.save(dir, hfTensors, config.toJson("RobertaModel", Map.of(OBJECTIVE_KEY, PermutationLm.NAME)));
+    }
+
+    /** Whether {@code dir}'s config.json marks it as a permutation LM's folder, as {@link #save} writes it. */
+    public static boolean savedIn(Path dir) {
+        return PermutationLm.NAME.equals(Json.parseFile(dir.resolve("config.json")).get(OBJECTIVE_KEY));
     }
 
     /** Reads every tensor back from {@code dir}; returns the names it lacks, leaving those parameters as they were. */

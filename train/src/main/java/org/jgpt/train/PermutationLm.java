@@ -2,6 +2,7 @@ package org.jgpt.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.jgpt.model.EncoderConfig;
@@ -56,12 +57,12 @@ final class PermutationLm implements Objective {
     }
 
     @Override
-    public float trainOn(long index, float lossScale, long dropoutSeed) {
+    public Trained trainOn(long index, float lossScale, long dropoutSeed) {
         train.windows(index, inputs, lengths);
         orders.draw(inputs, lengths, labels, ranks, config.batchSize(), BatchLoader.mix(config.seed() ^ 0x3C6EF372L, index));
         float loss = model.forward(inputs, lengths, ranks, labels, dropoutSeed);
         model.backward(lossScale);
-        return loss;
+        return new Trained(loss, Arrays.stream(lengths).asLongStream().sum());
     }
 
     @Override

@@ -74,11 +74,11 @@ final class ReplacedTokenDetection implements Objective {
     }
 
     @Override
-    public float trainOn(long index, float lossScale, long dropoutSeed) {
+    public Trained trainOn(long index, float lossScale, long dropoutSeed) {
         train.windows(index, original, lengths);
         float loss = corruptAndRun(index, true, dropoutSeed);
         model.backward(lossScale);
-        return loss;
+        return new Trained(loss, Arrays.stream(lengths).asLongStream().sum());
     }
 
     /** Masks batch {@code index} (in {@link #original}) and runs the pair on it; masks and samples from (seed, index). */

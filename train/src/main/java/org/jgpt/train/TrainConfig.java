@@ -109,11 +109,6 @@ public record TrainConfig(
         return contrastive() || objective.equals(TranslationLm.NAME);
     }
 
-    /** Tokens per optimizer step, padding included (a contrastive record is two sequences). */
-    public long tokensPerStep() {
-        return (long) batchSize * seqLen * gradAccum * (contrastive() ? 2 : 1);
-    }
-
     LearningRateSchedule schedule() {
         return new LearningRateSchedule(learningRate, minLearningRate, warmupSteps, maxSteps, LearningRateSchedule.Decay.COSINE);
     }

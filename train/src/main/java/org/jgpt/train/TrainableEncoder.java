@@ -258,6 +258,20 @@ public final class TrainableEncoder implements SequenceClassifier {
         return configJson;
     }
 
+    /**
+     * {@link #requireEncoder}, and an error for a permutation LM's folder: for the commands that fill {@code <mask>},
+     * which that folder's lm_head, reading XLNet's query stream, never learned to.
+     */
+    public static Path requireMaskedLm(Path dir) {
+        Path configJson = requireEncoder(dir);
+        if (PermutationEncoder.savedIn(dir)) {
+            throw new IllegalArgumentException(dir + " is a permutation-LM encoder ('jgpt train --objective plm'), not a"
+                    + " masked LM: its lm_head predicts from XLNet's query stream and never learned to fill <mask>;"
+                    + " finetune takes its RoBERTa body");
+        }
+        return configJson;
+    }
+
     /** BERT's initialisation: N(0, 0.02) matrices and embeddings, zero biases, unit LayerNorm gains. */
     public void initialize(long seed) {
         SplittableRandom random = new SplittableRandom(seed);

@@ -27,8 +27,11 @@ public final class Trainer implements AutoCloseable {
         default void onCheckpoint(int step, Path checkpoint) {}
     }
 
-    /** One optimizer step: {@code step} counts from 1. */
-    public record StepMetrics(int step, int maxSteps, double loss, double learningRate, double gradNorm,
+    /**
+     * One optimizer step: {@code step} counts from 1; {@code tokens} are those its micro-batches held, padding left
+     * out, and {@code tokensPerSecond} counts the same tokens.
+     */
+    public record StepMetrics(int step, int maxSteps, double loss, double learningRate, double gradNorm, long tokens,
                               double tokensPerSecond, double secondsLeft) {}
 
     private final TrainConfig config;
@@ -231,10 +234,13 @@ public final class Trainer implements AutoCloseable {
             long stepStart = System.nanoTime();
             for (Parameter p : objective.parameters()) java.util.Arrays.fill(p.grad(), 0f);
             double loss = 0;
+            long tokens = 0;
             for (int micro = 0; micro < config.gradAccum(); micro++) {
                 long batchIndex = (long) step * config.gradAccum() + micro;
-                loss += objective.trainOn(batchIndex, 1f / config.gradAccum(),
+                Objective.Trained trained = objective.trainOn(batchIndex, 1f / config.gradAccum(),
                         BatchLoader.mix(config.seed() ^ 0x5DEECE66DL, batchIndex));
+                loss += trained.loss();
+                tokens += trained.tokens();
             }
             loss /= config.gradAccum();
             double lr = schedule.at(step);
@@ -243,7 +249,7 @@ public final class Trainer implements AutoCloseable {
 
             double seconds = (System.nanoTime() - stepStart) / 1e9;
             double perStep = (System.nanoTime() - runStart) / 1e9 / (step - firstStep);
-            listener.onStep(new StepMetrics(step, config.maxSteps(), loss, lr, norm, config.tokensPerStep() / seconds,
+            listener.onStep(new StepMetrics(step, config.maxSteps(), loss, lr, norm, tokens, tokens / seconds,
                     perStep * (config.maxSteps() - step)));
             boolean last = step == config.maxSteps() || stop.getAsBoolean();
             if (last || (config.evalInterval() > 0 && step % config.evalInterval() == 0)) {

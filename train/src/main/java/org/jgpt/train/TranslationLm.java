@@ -3,6 +3,7 @@ package org.jgpt.train;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -116,7 +117,7 @@ final class TranslationLm implements Objective {
     }
 
     @Override
-    public float trainOn(long index, float lossScale, long dropoutSeed) {
+    public Trained trainOn(long index, float lossScale, long dropoutSeed) {
         int[] records = order.batch(index, config.batchSize());
         for (int row = 0; row < records.length; row++) {
             rows.write(row, train.get(records[row]), 0, 1, inputs, typeIds, positionIds, lengths);
@@ -125,7 +126,7 @@ final class TranslationLm implements Objective {
         masking.apply(inputs, labels, config.batchSize(), config.seqLen(), BatchLoader.mix(config.seed() ^ 0x3C6EF372L, index));
         float loss = model.forward(inputs, lengths, segments, labels, null, dropoutSeed);
         model.backward(lossScale);
-        return loss;
+        return new Trained(loss, Arrays.stream(lengths).asLongStream().sum());
     }
 
     /** Masked-token loss and accuracy over consecutive batches of the held-out pairs, the same masks each time. */

@@ -39,7 +39,7 @@ public final class TranslationLmEvaluation {
      */
     public static Result run(Path modelDir, Path data, List<String> fields, double maskRate, int batch, long seed,
                              int limit) {
-        EncoderConfig config = EncoderConfig.load(TrainableEncoder.requireEncoder(modelDir));
+        EncoderConfig config = EncoderConfig.load(TrainableEncoder.requireMaskedLm(modelDir));
         Optional<List<String>> languages = TranslationLm.languages(modelDir);
         List<String> names = !fields.isEmpty() ? fields : languages.orElse(ContrastiveData.PAIR_FIELDS);
         if (names.size() != 2) throw new IllegalArgumentException("tlm needs two fields, one per language, not " + names);

@@ -89,6 +89,33 @@ class ContrastiveTrainingTest {
         assertResumeIsExact(pairsConfig(), "pairs");
     }
 
+    /**
+     * Batches of 5 from the 95 training sentences: 19 steps see each once, so the steps' tokens sum to both views of
+     * every framed sentence, whatever the order; the padding up to the sequence length is not counted.
+     */
+    @Test
+    void throughputCountsTheSentencesTokensNotTheirPadding() throws IOException {
+        int seqLen = 24;
+        TrainConfig config = new TrainConfig(sentences.toString(), 5, seqLen, 1, 19, 3e-3, 3e-4, 2, 0.01, true, 0.9,
+                0.999, 1.0, 0.1, 0, 2, 0, 42, "simcse", 0.15, 0.05, "mean", List.of());
+        List<ContrastiveData.Pair> train = ContrastiveData.read(sentences, List.of(), false).train();
+        assertEquals(95, train.size());
+        long expected = 0;
+        for (ContrastiveData.Pair sentence : train) expected += 2 * (Math.min(tokenizer.encode(sentence.anchor()).length, seqLen - 2) + 2);
+        List<Long> tokens = new ArrayList<>();
+        try (Trainer trainer = Trainer.start(config, model, tokenizer, dir.resolve("throughput"))) {
+            trainer.run(new Trainer.Listener() {
+                @Override
+                public void onStep(Trainer.StepMetrics metrics) {
+                    tokens.add(metrics.tokens());
+                }
+            }, () -> false);
+        }
+        assertEquals(19, tokens.size());
+        assertEquals(expected, tokens.stream().mapToLong(Long::longValue).sum());
+        assertTrue(expected < 19 * 2 * 5 * seqLen, "the sentences are padded: " + expected);
+    }
+
     @Test
     void savedSentenceEncoderIsARobertaModelThatNamesItsPooling() throws IOException {
         Path out = dir.resolve("saved");

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.jgpt.model.GPT2Config;
 import org.jgpt.tokenizer.GPT2Tokenizer;
@@ -41,13 +42,15 @@ class ResumeTest {
         return new TrainConfig(data.toString(), 2, 16, 2, 6, 3e-3, 3e-4, 2, 0.1, true, 0.9, 0.95, 1.0, 0.1, 3, 2, 0, seed, "clm", 0.15, 0.05, "mean", List.of());
     }
 
-    /** Records each step's loss and each validation loss. */
+    /** Records each step's loss and tokens, and each validation loss. */
     private static final class Recorder implements Trainer.Listener {
         final List<Double> losses = new ArrayList<>();
+        final List<Long> tokens = new ArrayList<>();
 
         @Override
         public void onStep(Trainer.StepMetrics metrics) {
             losses.add(metrics.loss());
+            tokens.add(metrics.tokens());
         }
 
         @Override
@@ -80,6 +83,8 @@ class ResumeTest {
             second.run(recorder, () -> false);
         }
         assertEquals(uninterrupted, recorder.losses);
+        // packed windows hold no padding: every step trains on batch × sequence × accumulation tokens
+        assertEquals(Collections.nCopies(6, 2L * 16 * 2), recorder.tokens);
 
         try (var a = org.jgpt.io.Safetensors.open(whole.resolve("model.safetensors"));
              var b = org.jgpt.io.Safetensors.open(split.resolve("model.safetensors"))) {
