@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -30,6 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Encode throughput on the SOTU addresses and Moby-Dick, jgpt against jtokkit's r50k_base {@code encodeOrdinary}
  * (the same ids). Each call encodes one document; the {@code mb} counter is the megabytes of UTF-8 encoded per
  * second, summed over threads.
+ *
+ * <p>{@code promptsOnVirtualThreads} encodes short prompts (sentences of the addresses) as the server does, each on a
+ * new virtual thread, {@value #PROMPTS_PER_CALL} of them started at once; {@code promptsOnOneThread} encodes the same
+ * prompts one after another on the benchmark's thread. Both score prompts per second.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -65,6 +70,35 @@ public class TokenizerBenchmark {
                 if (Files.isDirectory(dir.resolve("data/corpora"))) return dir.resolve("data/corpora");
             }
             throw new IllegalStateException("run from the jgpt repository: data/corpora not found");
+        }
+    }
+
+    static final int PROMPTS_PER_CALL = 64;
+
+    /** The sentences of the addresses, and which is next. */
+    @State(Scope.Benchmark)
+    public static class Prompts {
+        final List<String> sentences = new ArrayList<>();
+        final GPT2Tokenizer jgpt = GPT2Tokenizer.gpt2();
+        int next;
+
+        @Setup
+        public void load() throws IOException {
+            List<Path> files;
+            try (Stream<Path> sotu = Files.list(Corpus.corpora().resolve("sotu"))) {
+                files = sotu.sorted().toList();
+            }
+            for (Path file : files) {
+                for (String sentence : Files.readString(file).split("(?<=\\.) ")) {
+                    if (!sentence.isBlank()) sentences.add(sentence);
+                }
+            }
+        }
+
+        String take() {
+            String sentence = sentences.get(next);
+            next = (next + 1) % sentences.size();
+            return sentence;
         }
     }
 
@@ -110,5 +144,33 @@ public class TokenizerBenchmark {
     @Threads(2)
     public Object jtokkit2Threads(Corpus corpus, Progress progress) {
         return corpus.jtokkit.encodeOrdinary(corpus.documents.get(progress.take(corpus)));
+    }
+
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(PROMPTS_PER_CALL)
+    public int promptsOnVirtualThreads(Prompts prompts) throws InterruptedException {
+        Thread[] threads = new Thread[PROMPTS_PER_CALL];
+        int[] tokens = new int[PROMPTS_PER_CALL];
+        for (int i = 0; i < PROMPTS_PER_CALL; i++) {
+            String prompt = prompts.take();
+            int slot = i;
+            threads[i] = Thread.ofVirtual().start(() -> tokens[slot] = prompts.jgpt.encode(prompt).length);
+        }
+        int total = 0;
+        for (int i = 0; i < PROMPTS_PER_CALL; i++) {
+            threads[i].join();
+            total += tokens[i];
+        }
+        return total;
+    }
+
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(PROMPTS_PER_CALL)
+    public int promptsOnOneThread(Prompts prompts) {
+        int total = 0;
+        for (int i = 0; i < PROMPTS_PER_CALL; i++) total += prompts.jgpt.encode(prompts.take()).length;
+        return total;
     }
 }

@@ -24,9 +24,10 @@ import org.jgpt.io.Json;
  *
  * <p>Encoding splits the bytes into pieces with GPT-2's pre-tokenization pattern ({@link PreTokenizer}), then
  * merges each piece's bytes pair by pair, always the pair with the lowest merge rank first. A piece that is itself a
- * token is taken whole (as tiktoken does), and merged pieces are cached per thread. Any byte string round-trips,
- * invalid UTF-8 included. Special tokens (GPT-2 has one, {@code <|endoftext|>} = 50256) are plain text to
- * {@link #encode(String)} and single ids to {@link #encodeAllowingSpecial(String)}.
+ * token is taken whole (as tiktoken does), and merged pieces are kept in word caches that each encode call borrows
+ * from a bounded pool ({@link WordCachePool}), whatever thread it runs on. Any byte string round-trips, invalid UTF-8
+ * included. Special tokens (GPT-2 has one, {@code <|endoftext|>} = 50256) are plain text to {@link #encode(String)}
+ * and single ids to {@link #encodeAllowingSpecial(String)}.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -40,7 +41,7 @@ public final class GPT2Tokenizer implements Tokenizer {
     private final PairTable pairs;
     private final PieceTable pieces;
     private final Map<String, Integer> specials;
-    private final ThreadLocal<WordCache> caches = ThreadLocal.withInitial(WordCache::new);
+    private final WordCachePool caches = new WordCachePool();
 
     GPT2Tokenizer(byte[][] tokens, int[] mergeLeft, int[] mergeRight, Map<String, Integer> specials) {
         this.tokens = tokens;
@@ -283,7 +284,12 @@ public final class GPT2Tokenizer implements Tokenizer {
     /** The ids of any byte string (invalid UTF-8 included); {@link #decodeBytes} gives the bytes back exactly. */
     public int[] encode(byte[] bytes) {
         Ids out = new Ids(bytes.length / 4 + 16);
-        encodeOrdinary(bytes, 0, bytes.length, out, caches.get());
+        WordCache cache = caches.borrow();
+        try {
+            encodeOrdinary(bytes, 0, bytes.length, out, cache);
+        } finally {
+            caches.giveBack(cache);
+        }
         return out.toArray();
     }
 
@@ -301,7 +307,16 @@ public final class GPT2Tokenizer implements Tokenizer {
             specialIds.add(id);
         });
         Ids out = new Ids(bytes.length / 4 + 16);
-        WordCache cache = caches.get();
+        WordCache cache = caches.borrow();
+        try {
+            encodeWithSpecials(bytes, specialBytes, specialIds, out, cache);
+        } finally {
+            caches.giveBack(cache);
+        }
+        return out.toArray();
+    }
+
+    private void encodeWithSpecials(byte[] bytes, List<byte[]> specialBytes, List<Integer> specialIds, Ids out, WordCache cache) {
         int from = 0;
         while (true) {
             int at = bytes.length;
@@ -314,7 +329,7 @@ public final class GPT2Tokenizer implements Tokenizer {
                 }
             }
             encodeOrdinary(bytes, from, at, out, cache);
-            if (which < 0) return out.toArray();
+            if (which < 0) return;
             out.add(specialIds.get(which));
             from = at + specialBytes.get(which).length;
         }
@@ -327,6 +342,7 @@ public final class GPT2Tokenizer implements Tokenizer {
         return -1;
     }
 
+    /** Encodes text[from, to) without special tokens; {@code cache} may be null (all caches were lent out). */
     private void encodeOrdinary(byte[] text, int from, int to, Ids out, WordCache cache) {
         int pos = from;
         while (pos < to) {
@@ -335,6 +351,8 @@ public final class GPT2Tokenizer implements Tokenizer {
             int id = length == 1 ? byteIds[text[pos] & 0xFF] : pieces.get(text, pos, length);
             if (id >= 0) {
                 out.add(id);
+            } else if (cache == null) {
+                out.addAll(merge(text, pos, length));
             } else {
                 int[] merged = cache.get(text, pos, length);
                 if (merged == null) {
@@ -484,6 +502,11 @@ public final class GPT2Tokenizer implements Tokenizer {
             throw new IllegalArgumentException("token id " + id + " is not in the vocabulary (ids 0 to " + (tokens.length - 1) + ")");
         }
         return tokens[id];
+    }
+
+    /** The pool of word caches that encode calls borrow from, for tests. */
+    WordCachePool wordCaches() {
+        return caches;
     }
 
     /** The number of ids (the largest id + 1). */

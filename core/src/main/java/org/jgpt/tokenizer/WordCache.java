@@ -3,8 +3,8 @@ package org.jgpt.tokenizer;
 import java.util.Arrays;
 
 /**
- * Token ids of words already merged, keyed by their bytes. One per thread (no locking); it empties itself when
- * three quarters full, which bounds its memory.
+ * Token ids of words already merged, keyed by their bytes. Used by one encode call at a time, lent by a
+ * {@link WordCachePool} (no locking); it empties itself when three quarters full, which bounds its memory.
  */
 final class WordCache {
     private static final int SIZE = 1 << 15;
