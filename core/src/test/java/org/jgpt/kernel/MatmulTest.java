@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Tolerance: 1e-5 of the sum of |products| of each output (float accumulation over up to 600 terms), plus 1e-6.
  */
 class MatmulTest {
-    private static final int[] ROWS = {1, 2, 5, 8, 9, 13, 32}; // both sides of the streaming/GEMM switch (8)
+    private static final int[] ROWS = {1, 2, 5, 8, 9, 13, 32, 33, 40}; // both sides of the streaming/GEMM switches (8; 32 for F32 panels)
     /**
      * Remainders of the vector width and of the four- and two-row passes; {40, 601}'s transposed product splits its
      * outputs over several tasks, as the LM head's do. At one row, weight rows of whole vectors take decoding's flat loops:
@@ -124,8 +124,8 @@ class MatmulTest {
 
     /**
      * A row of an F32 {@link WeightMatrix} product is the same bits at any batch size and position in the batch:
-     * alone (streamed), among eight (streamed) or among 9 to 32 (the GEMM, in whole and edge tiles, and past one
-     * K block at depth 1000). Continuous batching relies on it: a request decodes the same text alone or in a crowd.
+     * alone (streamed), among up to 32 (streamed, four rows a pass and a remainder) or among 33 and 40 (the GEMM, in
+     * whole and edge tiles, and past one K block at depth 1000). Continuous batching relies on it: a request decodes the same text alone or in a crowd.
      */
     @Test
     void aPackedRowIsTheSameBitsAloneOrInABatch() {
