@@ -7,10 +7,11 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** Directory helpers for writing outputs whole or not at all. */
-final class Directories {
+public final class Directories {
     private Directories() {}
 
-    static void deleteRecursively(Path dir) throws IOException {
+    /** Deletes {@code dir} and everything in it; nothing when it does not exist. */
+    public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) return;
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -24,10 +23,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.jgpt.io.Json;
 import org.jgpt.io.LineRanges;
 import org.jgpt.train.CorpusPreparer;
+import org.jgpt.train.Directories;
 import org.netpreserve.jwarc.HttpResponse;
 import org.netpreserve.jwarc.MediaType;
 import org.netpreserve.jwarc.WarcReader;
@@ -331,7 +330,7 @@ public final class CorpusBuilder {
         checkOutput(out);
         Path target = out.toAbsolutePath();
         Path temp = target.resolveSibling(target.getFileName() + ".partial");
-        deleteRecursively(temp);
+        Directories.deleteRecursively(temp);
         Files.createDirectories(temp);
         try {
             long written = 0;
@@ -360,15 +359,8 @@ public final class CorpusBuilder {
             Files.move(temp, target);
             return report;
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(temp);
+            Directories.deleteRecursively(temp);
             throw e;
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 }
