@@ -365,17 +365,9 @@ public final class Backprop {
             float[] q = s[0], k = s[1], dOutHead = s[3] /* kT's slot: not needed here */, vT = s[4], dq = s[5], dk = s[6], dv = s[7];
             float[] dScores = s[10], kept = s[11];
             int headBase = (b * nHead + h) * seqLen * seqLen;
-            for (int t = 0; t < seqLen; t++) {
-                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutHead, t * headDim, headDim);
-            }
-            // the probabilities as they weighted V: p, or p through the dropout mask
-            float[] weights = att;
-            int weightsBase = headBase;
-            if (dropout != null) {
-                for (int i = 0; i < seqLen * seqLen; i++) kept[i] = att[headBase + i] * dropout[headBase + i];
-                weights = kept;
-                weightsBase = 0;
-            }
+            gatherOutputGradient(dOutHead, dOut, b, h, seqLen, dim, headDim);
+            float[] weights = weightsOfValues(att, dropout, kept, headBase, seqLen * seqLen);
+            int weightsBase = weights == att ? headBase : 0;
             for (int t0 = 0; t0 < seqLen; t0 += 4) {
                 int rows = Math.min(4, seqLen - t0);
                 int seen = causal ? t0 + rows : keyLengths[b];
@@ -409,14 +401,7 @@ public final class Backprop {
                 weightedRowSums(dk, u0 * headDim, headDim, rows, dScores, from * seqLen + u0, 1, seqLen, q,
                         from * headDim, headDim, seqLen - from, headDim);
             }
-            for (int t = 0; t < seqLen; t++) {
-                int base = (b * seqLen + t) * 3 * dim + h * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    dQkv[base + d] += dq[t * headDim + d];
-                    dQkv[base + dim + d] += dk[t * headDim + d];
-                    dQkv[base + 2 * dim + d] += dv[t * headDim + d];
-                }
-            }
+            addHeadGradients(dQkv, dQkv, dq, dk, dv, b, h, seqLen, dim, headDim);
         });
     }
 
@@ -487,16 +472,9 @@ public final class Backprop {
             float[] q = s[0], k = s[1], dOutHead = s[3] /* kT's slot: not needed here */, vT = s[4], dq = s[5], dk = s[6], dv = s[7];
             float[] dScores = s[10], kept = s[11];
             int headBase = (b * nHead + h) * seqLen * seqLen;
-            for (int t = 0; t < seqLen; t++) {
-                System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutHead, t * headDim, headDim);
-            }
-            float[] weights = att;
-            int weightsBase = headBase;
-            if (dropout != null) {
-                for (int i = 0; i < seqLen * seqLen; i++) kept[i] = att[headBase + i] * dropout[headBase + i];
-                weights = kept;
-                weightsBase = 0;
-            }
+            gatherOutputGradient(dOutHead, dOut, b, h, seqLen, dim, headDim);
+            float[] weights = weightsOfValues(att, dropout, kept, headBase, seqLen * seqLen);
+            int weightsBase = weights == att ? headBase : 0;
             for (int t0 = 0; t0 < seqLen; t0 += 4) {
                 int rows = Math.min(4, seqLen - t0);
                 weightedRowSums(dScores, t0 * seqLen, seqLen, rows, dOutHead, t0 * headDim, headDim, 1, vT, 0, seqLen,
@@ -521,15 +499,41 @@ public final class Backprop {
                         headDim, seqLen, headDim);
                 weightedRowSums(dk, u0 * headDim, headDim, rows, dScores, u0, 1, seqLen, q, 0, headDim, seqLen, headDim);
             }
-            for (int t = 0; t < seqLen; t++) {
-                int base = (b * seqLen + t) * 3 * dim + h * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    dQueries[base + d] += dq[t * headDim + d];
-                    dKeysValues[base + dim + d] += dk[t * headDim + d];
-                    dKeysValues[base + 2 * dim + d] += dv[t * headDim + d];
-                }
-            }
+            addHeadGradients(dQueries, dKeysValues, dq, dk, dv, b, h, seqLen, dim, headDim);
         });
+    }
+
+    /**
+     * The probabilities of the head at {@code headBase} as they weighted V in the forward: {@code att} itself, or,
+     * under dropout, {@code att} through the mask, written into {@code kept} from 0.
+     */
+    private static float[] weightsOfValues(float[] att, float[] dropout, float[] kept, int headBase, int square) {
+        if (dropout == null) return att;
+        for (int i = 0; i < square; i++) kept[i] = att[headBase + i] * dropout[headBase + i];
+        return kept;
+    }
+
+    /** Head {@code h} of {@code dOut}'s rows ([R, C]) for sequence {@code b}, as contiguous [T, headDim] rows. */
+    private static void gatherOutputGradient(float[] dOutHead, float[] dOut, int b, int h, int seqLen, int dim, int headDim) {
+        for (int t = 0; t < seqLen; t++) {
+            System.arraycopy(dOut, (b * seqLen + t) * dim + h * headDim, dOutHead, t * headDim, headDim);
+        }
+    }
+
+    /**
+     * Adds one head's q, k and v gradients ([T, headDim] each) of sequence {@code b} into the q part of
+     * {@code dQueries} and the k and v parts of {@code dKeysValues} ([R, 3C]; the same array for self-attention).
+     */
+    private static void addHeadGradients(float[] dQueries, float[] dKeysValues, float[] dq, float[] dk, float[] dv, int b,
+                                         int h, int seqLen, int dim, int headDim) {
+        for (int t = 0; t < seqLen; t++) {
+            int base = (b * seqLen + t) * 3 * dim + h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                dQueries[base + d] += dq[t * headDim + d];
+                dKeysValues[base + dim + d] += dk[t * headDim + d];
+                dKeysValues[base + 2 * dim + d] += dv[t * headDim + d];
+            }
+        }
     }
 
     /** Overwrites the q rows of {@code s} by head {@code h} of {@code queries}' q part for sequence {@code b}. */
