@@ -319,12 +319,55 @@ public final class Backprop {
      */
     public static void attentionForward(float[] out, float[] att, float[] dropout, float[] qkv, int[] keyLengths,
                                         int batch, int seqLen, int dim, int nHead, float scale) {
+        attention(out, att, dropout, qkv, qkv, keyLengths, null, batch, seqLen, dim, nHead, scale);
+    }
+
+    /** Accumulates {@code dQkv} from {@code dOut}; {@code att} and {@code dropout} are the forward's. */
+    public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout,
+                                         int[] keyLengths, int batch, int seqLen, int dim, int nHead, float scale) {
+        attentionGradients(dQkv, dQkv, dOut, qkv, qkv, att, dropout, keyLengths, null, batch, seqLen, dim, nHead, scale);
+    }
+
+    /**
+     * Attention where query t of sequence b sees key u only if {@code visible[(b·T + t)·T + u]}: the queries are
+     * the q part of {@code queries} ([R, 3C]), the keys and values the k and v parts of {@code keysValues} (the same
+     * array for ordinary self-attention; the content stream's for XLNet's query stream). A query that sees no key
+     * gets zero output. {@code att} ([batch, nHead, T, T]) keeps the probabilities, zero where not visible;
+     * {@code dropout} as in {@link #attentionForward}. Scores are computed over all keys, a hidden key's then given
+     * no weight.
+     */
+    public static void maskedAttentionForward(float[] out, float[] att, float[] dropout, float[] queries,
+                                              float[] keysValues, boolean[] visible, int batch, int seqLen, int dim,
+                                              int nHead, float scale) {
+        attention(out, att, dropout, queries, keysValues, null, visible, batch, seqLen, dim, nHead, scale);
+    }
+
+    /**
+     * The backward of {@link #maskedAttentionForward}: accumulates the q gradient into {@code dQueries} and the k and
+     * v gradients into {@code dKeysValues} (both [R, 3C]; the same array for ordinary self-attention). A hidden key's
+     * probability is zero, so its score gradient is too, with no test of the mask.
+     */
+    public static void maskedAttentionBackward(float[] dQueries, float[] dKeysValues, float[] dOut, float[] queries,
+                                               float[] keysValues, float[] att, float[] dropout, boolean[] visible,
+                                               int batch, int seqLen, int dim, int nHead, float scale) {
+        attentionGradients(dQueries, dKeysValues, dOut, queries, keysValues, att, dropout, null, visible, batch, seqLen,
+                dim, nHead, scale);
+    }
+
+    /**
+     * The forward of both kinds: query t of sequence b sees the keys {@code mask} marks if it is given, else keys
+     * 0..keyLengths[b]-1 if those are, else keys 0..t.
+     */
+    private static void attention(float[] out, float[] att, float[] dropout, float[] queries, float[] keysValues,
+                                  int[] keyLengths, boolean[] mask, int batch, int seqLen, int dim, int nHead,
+                                  float scale) {
         int headDim = dim / nHead;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
             int h = task % nHead;
             float[][] s = headScratch(seqLen, headDim);
-            gatherHead(s, qkv, b, h, seqLen, dim, headDim);
+            gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
+            if (queries != keysValues) gatherQueries(s, queries, b, h, seqLen, dim, headDim);
             float[] q = s[0], v = s[2], kT = s[3], kept = s[11];
             int headBase = (b * nHead + h) * seqLen * seqLen;
             // the probabilities as they weight V: p, or p through the dropout mask
@@ -334,14 +377,12 @@ public final class Backprop {
             // four query rows at a time, over the keys the last of them sees (the others' extra scores are cleared)
             for (int t0 = 0; t0 < seqLen; t0 += 4) {
                 int rows = Math.min(4, seqLen - t0);
-                int seen = keyLengths == null ? t0 + rows : keyLengths[b];
+                int seen = keysSeen(keyLengths, mask, b, t0 + rows, seqLen);
                 weightedRowSums(att, headBase + t0 * seqLen, seqLen, rows, q, t0 * headDim, headDim, 1, kT, 0, seqLen,
                         headDim, seen);
                 for (int t = t0; t < t0 + rows; t++) {
                     int row = headBase + t * seqLen;
-                    int visible = keyLengths == null ? t + 1 : keyLengths[b];
-                    java.util.Arrays.fill(att, row + visible, row + seqLen, 0f);
-                    Activations.softmax(att, row, visible);
+                    softmaxOverVisible(att, row, seqLen, b, t, keyLengths, mask);
                     if (dropout != null) {
                         for (int u = 0; u < seen; u++) kept[t * seqLen + u] = att[row + u] * dropout[row + u];
                     }
@@ -352,16 +393,18 @@ public final class Backprop {
         });
     }
 
-    /** Accumulates {@code dQkv} from {@code dOut}; {@code att} and {@code dropout} are the forward's. */
-    public static void attentionBackward(float[] dQkv, float[] dOut, float[] qkv, float[] att, float[] dropout,
-                                         int[] keyLengths, int batch, int seqLen, int dim, int nHead, float scale) {
+    /** The backward of {@link #attention}, for either kind. */
+    private static void attentionGradients(float[] dQueries, float[] dKeysValues, float[] dOut, float[] queries,
+                                           float[] keysValues, float[] att, float[] dropout, int[] keyLengths,
+                                           boolean[] mask, int batch, int seqLen, int dim, int nHead, float scale) {
         int headDim = dim / nHead;
-        boolean causal = keyLengths == null;
+        boolean causal = keyLengths == null && mask == null;
         Parallel.forEach(batch * nHead, task -> {
             int b = task / nHead;
             int h = task % nHead;
             float[][] s = headScratch(seqLen, headDim);
-            gatherHead(s, qkv, b, h, seqLen, dim, headDim);
+            gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
+            if (queries != keysValues) gatherQueries(s, queries, b, h, seqLen, dim, headDim);
             float[] q = s[0], k = s[1], dOutHead = s[3] /* kT's slot: not needed here */, vT = s[4], dq = s[5], dk = s[6], dv = s[7];
             float[] dScores = s[10], kept = s[11];
             int headBase = (b * nHead + h) * seqLen * seqLen;
@@ -370,13 +413,14 @@ public final class Backprop {
             int weightsBase = weights == att ? headBase : 0;
             for (int t0 = 0; t0 < seqLen; t0 += 4) {
                 int rows = Math.min(4, seqLen - t0);
-                int seen = causal ? t0 + rows : keyLengths[b];
+                int seen = keysSeen(keyLengths, mask, b, t0 + rows, seqLen);
                 // dP[t, u] = dOut[t] · v[u], four query rows at a time
                 weightedRowSums(dScores, t0 * seqLen, seqLen, rows, dOutHead, t0 * headDim, headDim, 1, vT, 0, seqLen,
                         headDim, seen);
                 for (int t = t0; t < t0 + rows; t++) {
                     int row = t * seqLen;
-                    int visible = causal ? t + 1 : keyLengths[b];
+                    // under a mask, every key: a hidden one's probability is zero, and so is its score gradient
+                    int visible = keysSeen(keyLengths, mask, b, t + 1, seqLen);
                     if (dropout != null) { // through the dropout mask
                         for (int u = 0; u < visible; u++) dScores[row + u] *= dropout[headBase + row + u];
                     }
@@ -391,8 +435,8 @@ public final class Backprop {
                 weightedRowSums(dq, t0 * headDim, headDim, rows, dScores, t0 * seqLen, seqLen, 1, k, 0, headDim, seen,
                         headDim);
             }
-            // key u is seen by queries u.. (causal) or by every query (a padding key's weights are all zero); four
-            // keys at a time, from the queries the first of them is seen by
+            // key u is seen by queries u.. (causal) or by any query (a padding or hidden key's weights are all zero);
+            // four keys at a time, from the queries the first of them is seen by
             for (int u0 = 0; u0 < seqLen; u0 += 4) {
                 int rows = Math.min(4, seqLen - u0);
                 int from = causal ? u0 : 0;
@@ -401,106 +445,39 @@ public final class Backprop {
                 weightedRowSums(dk, u0 * headDim, headDim, rows, dScores, from * seqLen + u0, 1, seqLen, q,
                         from * headDim, headDim, seqLen - from, headDim);
             }
-            addHeadGradients(dQkv, dQkv, dq, dk, dv, b, h, seqLen, dim, headDim);
-        });
-    }
-
-    // ---- self-attention under an arbitrary visibility mask, queries and keys from different streams (XLNet) ------
-
-    /**
-     * Attention where query t of sequence b sees key u only if {@code visible[(b·T + t)·T + u]}: the queries are
-     * the q part of {@code queries} ([R, 3C]), the keys and values the k and v parts of {@code keysValues} (the same
-     * array for ordinary self-attention; the content stream's for XLNet's query stream). A query that sees no key
-     * gets zero output. {@code att} ([batch, nHead, T, T]) keeps the probabilities, zero where not visible;
-     * {@code dropout} as in {@link #attentionForward}. Four query rows at a time over all keys, through
-     * {@link #weightedRowSums}: a hidden key's score is computed and then given no weight.
-     */
-    public static void maskedAttentionForward(float[] out, float[] att, float[] dropout, float[] queries,
-                                              float[] keysValues, boolean[] visible, int batch, int seqLen, int dim,
-                                              int nHead, float scale) {
-        int headDim = dim / nHead;
-        Parallel.forEach(batch * nHead, task -> {
-            int b = task / nHead;
-            int h = task % nHead;
-            float[][] s = headScratch(seqLen, headDim);
-            gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
-            gatherQueries(s, queries, b, h, seqLen, dim, headDim);
-            float[] q = s[0], v = s[2], kT = s[3], kept = s[11];
-            int headBase = (b * nHead + h) * seqLen * seqLen;
-            float[] weights = dropout == null ? att : kept;
-            int weightsBase = dropout == null ? headBase : 0;
-            for (int i = 0; i < seqLen * headDim; i++) q[i] *= scale;
-            for (int t0 = 0; t0 < seqLen; t0 += 4) {
-                int rows = Math.min(4, seqLen - t0);
-                weightedRowSums(att, headBase + t0 * seqLen, seqLen, rows, q, t0 * headDim, headDim, 1, kT, 0, seqLen,
-                        headDim, seqLen);
-                for (int t = t0; t < t0 + rows; t++) {
-                    int row = headBase + t * seqLen;
-                    int maskBase = (b * seqLen + t) * seqLen;
-                    boolean any = false;
-                    for (int u = 0; u < seqLen; u++) {
-                        if (visible[maskBase + u]) any = true;
-                        else att[row + u] = Float.NEGATIVE_INFINITY;
-                    }
-                    if (any) Activations.softmax(att, row, seqLen); // exp(-inf) = 0: hidden keys get no weight
-                    else java.util.Arrays.fill(att, row, row + seqLen, 0f);
-                    if (dropout != null) {
-                        for (int u = 0; u < seqLen; u++) kept[t * seqLen + u] = att[row + u] * dropout[row + u];
-                    }
-                }
-                weightedRowSums(out, (b * seqLen + t0) * dim + h * headDim, dim, rows, weights,
-                        weightsBase + t0 * seqLen, seqLen, 1, v, 0, headDim, seqLen, headDim);
-            }
-        });
-    }
-
-    /**
-     * The backward of {@link #maskedAttentionForward}: accumulates the q gradient into {@code dQueries} and the k and
-     * v gradients into {@code dKeysValues} (both [R, 3C]; the same array for ordinary self-attention). A hidden key's
-     * probability is zero, so its score gradient is too, with no test of the mask.
-     */
-    public static void maskedAttentionBackward(float[] dQueries, float[] dKeysValues, float[] dOut, float[] queries,
-                                               float[] keysValues, float[] att, float[] dropout, boolean[] visible,
-                                               int batch, int seqLen, int dim, int nHead, float scale) {
-        int headDim = dim / nHead;
-        Parallel.forEach(batch * nHead, task -> {
-            int b = task / nHead;
-            int h = task % nHead;
-            float[][] s = headScratch(seqLen, headDim);
-            gatherHead(s, keysValues, b, h, seqLen, dim, headDim);
-            gatherQueries(s, queries, b, h, seqLen, dim, headDim);
-            float[] q = s[0], k = s[1], dOutHead = s[3] /* kT's slot: not needed here */, vT = s[4], dq = s[5], dk = s[6], dv = s[7];
-            float[] dScores = s[10], kept = s[11];
-            int headBase = (b * nHead + h) * seqLen * seqLen;
-            gatherOutputGradient(dOutHead, dOut, b, h, seqLen, dim, headDim);
-            float[] weights = weightsOfValues(att, dropout, kept, headBase, seqLen * seqLen);
-            int weightsBase = weights == att ? headBase : 0;
-            for (int t0 = 0; t0 < seqLen; t0 += 4) {
-                int rows = Math.min(4, seqLen - t0);
-                weightedRowSums(dScores, t0 * seqLen, seqLen, rows, dOutHead, t0 * headDim, headDim, 1, vT, 0, seqLen,
-                        headDim, seqLen);
-                for (int t = t0; t < t0 + rows; t++) {
-                    int row = t * seqLen;
-                    if (dropout != null) {
-                        for (int u = 0; u < seqLen; u++) dScores[row + u] *= dropout[headBase + row + u];
-                    }
-                    float weighted = 0f;
-                    for (int u = 0; u < seqLen; u++) weighted += att[headBase + row + u] * dScores[row + u];
-                    for (int u = 0; u < seqLen; u++) {
-                        dScores[row + u] = att[headBase + row + u] * (dScores[row + u] - weighted) * scale;
-                    }
-                }
-                weightedRowSums(dq, t0 * headDim, headDim, rows, dScores, t0 * seqLen, seqLen, 1, k, 0, headDim, seqLen,
-                        headDim);
-            }
-            for (int u0 = 0; u0 < seqLen; u0 += 4) {
-                int rows = Math.min(4, seqLen - u0);
-                weightedRowSums(dv, u0 * headDim, headDim, rows, weights, weightsBase + u0, 1, seqLen, dOutHead, 0,
-                        headDim, seqLen, headDim);
-                weightedRowSums(dk, u0 * headDim, headDim, rows, dScores, u0, 1, seqLen, q, 0, headDim, seqLen, headDim);
-            }
             addHeadGradients(dQueries, dKeysValues, dq, dk, dv, b, h, seqLen, dim, headDim);
         });
+    }
+
+    /**
+     * How many keys, from the first, the queries before {@code end} of sequence b see between them: the scores to
+     * compute. Under a mask, all of them.
+     */
+    private static int keysSeen(int[] keyLengths, boolean[] mask, int b, int end, int seqLen) {
+        if (mask != null) return seqLen;
+        return keyLengths != null ? keyLengths[b] : end;
+    }
+
+    /**
+     * Row t's scores at {@code att[row..]} as probabilities over the keys the query sees, zero elsewhere (all zero for
+     * a query that sees none).
+     */
+    private static void softmaxOverVisible(float[] att, int row, int seqLen, int b, int t, int[] keyLengths,
+                                           boolean[] mask) {
+        if (mask == null) {
+            int visible = keysSeen(keyLengths, null, b, t + 1, seqLen);
+            java.util.Arrays.fill(att, row + visible, row + seqLen, 0f);
+            Activations.softmax(att, row, visible);
+            return;
+        }
+        int maskBase = (b * seqLen + t) * seqLen;
+        boolean any = false;
+        for (int u = 0; u < seqLen; u++) {
+            if (mask[maskBase + u]) any = true;
+            else att[row + u] = Float.NEGATIVE_INFINITY;
+        }
+        if (any) Activations.softmax(att, row, seqLen); // exp(-inf) = 0: hidden keys get no weight
+        else java.util.Arrays.fill(att, row, row + seqLen, 0f);
     }
 
     /**
