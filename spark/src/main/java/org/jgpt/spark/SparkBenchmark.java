@@ -80,7 +80,8 @@ public final class SparkBenchmark {
                 spark.put("prepare", out -> jobs.prepare(corpus, out, null, 0.05, 10_000_000));
                 spark.put("overlap-build", out -> jobs.overlapBuild(files, 1e-8, Overlap.Format.DEFAULT));
                 spark.put("overlap-check", out -> jobs.overlapCheck(filter, files, Overlap.Format.DEFAULT));
-                int partitions = jobs.partitions(FileSplit.of(files, SparkJobs.SPLIT_BYTES, CorpusPreparer::isJsonl));
+                List<FileSplit> splits = FileSplit.of(files, SparkJobs.SPLIT_BYTES, CorpusPreparer::isJsonl);
+                int partitions = jobs.partitions(splits), filterPartitions = jobs.filterPartitions(splits);
                 Map<String, double[]> oneTimes = new LinkedHashMap<>(), sparkTimes = new LinkedHashMap<>();
                 try {
                     for (String job : single.keySet()) {
@@ -101,8 +102,8 @@ public final class SparkBenchmark {
                 } finally {
                     context.close();
                 }
-                System.out.printf(Locale.ROOT, "%n%s: Spark start-up %.1f s; %d files in %d partitions (%d tasks a stage)%n",
-                        master, startup, files.size(), partitions, partitions);
+                System.out.printf(Locale.ROOT, "%n%s: Spark start-up %.1f s; %d files in %d partitions (%d tasks a stage),"
+                        + " overlap build in %d%n", master, startup, files.size(), partitions, partitions, filterPartitions);
                 System.out.printf("%-14s %10s %10s %10s %10s %10s %9s%n", "job", "1-proc s", "spark s", "docs/s", "MB/s",
                         "spark MB/s", "overhead");
                 int i = 0;

@@ -83,6 +83,11 @@ public final class SparkJobs {
         return partitions(splits, 3);
     }
 
+    /** How many partitions overlap build cuts its splits into: one a core, as each returns a whole filter. */
+    int filterPartitions(List<FileSplit> splits) {
+        return partitions(splits, 1);
+    }
+
     private int partitions(List<FileSplit> splits, int perCore) {
         return Math.max(1, Math.min(splits.size(), perCore * spark.defaultParallelism()));
     }
@@ -214,7 +219,7 @@ public final class SparkJobs {
         long total = Overlap.totalSize(files);
         List<FileSplit> splits = FileSplit.of(files, splitBytes, SparkJobs::isJsonl);
         String separator = format.separator(), field = format.jsonField();
-        JavaRDD<List<FileSplit>> runs = distribute(splits, partitions(splits, 1));
+        JavaRDD<List<FileSplit>> runs = distribute(splits, filterPartitions(splits));
         long count = runs.map(run -> {
             long n = 0;
             for (FileSplit s : run) n += Overlap.countNgrams(s.toPath(), s.start(), s.end(), new Overlap.Format(separator, field), Progress.NONE);
